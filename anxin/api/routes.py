@@ -1,0 +1,15 @@
+"""The routers of every app, mounted on the one API."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+
+def register(api: NinjaAPI) -> None:
+    from anxin.customers.api import router as customers
+    from anxin.network.api import router as network
+    from anxin.people.api import router as people
+
+    api.add_router("/network", network, tags=["network"])
+    api.add_router("/people", people, tags=["people"])
+    api.add_router("/customers", customers, tags=["customers"])

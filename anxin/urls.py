@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from anxin.core import views as core_views
+
+admin.site.site_header = "安心 Anxin"
+admin.site.site_title = "安心 Anxin"
+
+urlpatterns = [
+    path("health/", core_views.health, name="health"),
+    path("login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("anxin.api.urls")),
+    path("network/", include("anxin.network.urls")),
+    path("", core_views.home, name="home"),
+]

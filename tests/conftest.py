@@ -1,0 +1,85 @@
+"""Personas and fixtures shared by the suite (tests read as sentences)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from anxin.accounts.models import User
+from anxin.accounts.roles import Role
+from anxin.network.models import City, Outlet, Region, RescueBase, RescueUnit
+
+
+@pytest.fixture
+def east(db) -> Region:
+    return Region.objects.create(code="east", name="华东大区")
+
+
+@pytest.fixture
+def south(db) -> Region:
+    return Region.objects.create(code="south", name="华南大区")
+
+
+@pytest.fixture
+def hangzhou(east) -> City:
+    return City.objects.create(region=east, code="330100", name="杭州市", lat=30.2741, lon=120.1551)
+
+
+@pytest.fixture
+def guangzhou(south) -> City:
+    return City.objects.create(region=south, code="440100", name="广州市", lat=23.1291, lon=113.2644)
+
+
+def make_user(username: str, role: str, region: Region | None = None, **extra) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username, role=role, region=region, **extra)
+    return user
+
+
+@pytest.fixture
+def dispatcher(east) -> User:
+    return make_user("dispatcher_east", Role.DISPATCHER, east)
+
+
+@pytest.fixture
+def south_technician(south) -> User:
+    return make_user("tech_south", Role.TECHNICIAN, south)
+
+
+@pytest.fixture
+def auditor(db) -> User:
+    return make_user("auditor", Role.QUALITY_AUDITOR)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return make_user("admin", Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outlet(east, hangzhou) -> Outlet:
+    return Outlet.objects.create(code="HZ-001", name="杭州西湖服务站", region=east, city=hangzhou,
+                                 lat=30.259, lon=120.130, ev_high_voltage=True)
+
+
+@pytest.fixture
+def base(east, hangzhou) -> RescueBase:
+    return RescueBase.objects.create(code="HZB-1", name="杭州城西救援基地", region=east, city=hangzhou, lat=30.28, lon=120.10)
+
+
+@pytest.fixture
+def unit(base) -> RescueUnit:
+    return RescueUnit.objects.create(code="T01", plate="浙A12345", kind="flatbed", base=base,
+                                     capabilities=["towing", "flatbed_transport"], last_lat=30.27, last_lon=120.15)
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return dt.date(2026, 11, 23)
