@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "anxin.network",
     "anxin.people",
     "anxin.customers",
+    "anxin.worker",
+    "anxin.notifications",
+    "anxin.commitments",
     "anxin.demo",
 ]
 

@@ -48,7 +48,15 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
         if field.name in REDACTED_FIELDS:
             data[field.attname] = "***"
             continue
-        data[field.attname] = _jsonable(field.value_from_object(instance))
+        value = field.value_from_object(instance)
+        if value is not None and not field.is_relation:
+            # The in-memory value may still be what the caller assigned ("08:30", 1): store
+            # what the database will hand back, so an unchanged row snapshots identically.
+            try:
+                value = field.to_python(value)
+            except Exception:  # noqa: BLE001 - validation is not this function's job
+                pass
+        data[field.attname] = _jsonable(value)
     return data
 
 

@@ -42,9 +42,14 @@ def validate_vin(value: str) -> None:
         )
 
 
-def make_vin(prefix11: str, serial6: str) -> str:
-    """A valid VIN from its first 8 characters + position 10-11 and serial (used by the demo)."""
-    body = prefix11[:8] + "0" + prefix11[8:11] + serial6
+def make_vin(prefix: str, serial6: str) -> str:
+    """A valid VIN from positions 1-8 and 10-11 (10 characters) or 1-11 (11, the 9th replaced)
+    and a 6-character serial: the check digit is computed. Used by the demo and tests."""
+    if len(prefix) == 11:
+        prefix = prefix[:8] + prefix[9:]
+    if len(prefix) != 10 or len(serial6) != 6:
+        raise ValueError("make_vin needs a 10- or 11-character prefix and a 6-character serial")
+    body = prefix[:8] + "0" + prefix[8:10] + serial6
     return body[:8] + vin_check_digit(body) + body[9:]
 
 

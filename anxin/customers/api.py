@@ -1,10 +1,9 @@
-from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, FilterSchema, ModelSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import field_validator
 
@@ -38,9 +37,9 @@ class ContactOut(Schema):
 
 class CustomerFilter(FilterSchema):
     tier: CustomerTier | None = None
-    region: int | None = Field(None, q="region_id")
-    city: int | None = Field(None, q="city_id")
-    phone_tail: str | None = Field(None, q="phone__endswith", description="last digits of the phone")
+    region: Annotated[int | None, FilterLookup("region_id")] = None
+    city: Annotated[int | None, FilterLookup("city_id")] = None
+    phone_tail: Annotated[str | None, FilterLookup("phone__endswith"), Field(description="last digits of the phone")] = None
 
 
 class FleetOut(ModelSchema):
@@ -81,11 +80,11 @@ class VehicleIn(Schema):
 
 
 class VehicleFilter(FilterSchema):
-    q: str | None = Field(None, q=["vin__icontains", "plate__icontains", "model__icontains"])
+    q: Annotated[str | None, FilterLookup(["vin__icontains", "plate__icontains", "model__icontains"])] = None
     powertrain: Powertrain | None = None
-    region: int | None = Field(None, q="region_id")
-    owner: int | None = Field(None, q="owner_id")
-    fleet: int | None = Field(None, q="fleet_id")
+    region: Annotated[int | None, FilterLookup("region_id")] = None
+    owner: Annotated[int | None, FilterLookup("owner_id")] = None
+    fleet: Annotated[int | None, FilterLookup("fleet_id")] = None
 
 
 @router.get("/customers", response=list[CustomerOut])

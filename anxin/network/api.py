@@ -1,12 +1,11 @@
-from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, FilterSchema, ModelSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import field_validator
 
@@ -113,9 +112,9 @@ class OutletPatch(LatMixin):
 
 
 class OutletFilter(FilterSchema):
-    q: str | None = Field(None, q=["name__icontains", "code__icontains", "address__icontains"])
-    region: int | None = Field(None, q="region_id")
-    city: int | None = Field(None, q="city_id")
+    q: Annotated[str | None, FilterLookup(["name__icontains", "code__icontains", "address__icontains"])] = None
+    region: Annotated[int | None, FilterLookup("region_id")] = None
+    city: Annotated[int | None, FilterLookup("city_id")] = None
     ev_high_voltage: bool | None = None
     diag_800v: bool | None = None
     body_shop: bool | None = None
@@ -144,10 +143,10 @@ class UnitOut(ModelSchema):
 
 
 class UnitFilter(FilterSchema):
-    q: str | None = Field(None, q=["code__icontains", "plate__icontains"])
+    q: Annotated[str | None, FilterLookup(["code__icontains", "plate__icontains"])] = None
     kind: UnitKind | None = None
     status: UnitStatus | None = None
-    base: int | None = Field(None, q="base_id")
+    base: Annotated[int | None, FilterLookup("base_id")] = None
 
 
 class UnitPositionIn(LatMixin):

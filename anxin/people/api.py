@@ -1,10 +1,9 @@
-from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Field, FilterSchema, ModelSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from anxin.accounts.roles import Role
@@ -49,12 +48,12 @@ class StaffOut(Schema):
 
 
 class StaffFilter(FilterSchema):
-    q: str | None = Field(None, q=["employee_no__icontains", "name__icontains"])
+    q: Annotated[str | None, FilterLookup(["employee_no__icontains", "name__icontains"])] = None
     role: Role | None = None
-    region: int | None = Field(None, q="region_id")
-    outlet: int | None = Field(None, q="outlet_id")
-    base: int | None = Field(None, q="base_id")
-    certified_for: str | None = Field(None, q="certifications__skill", description="a skill code")
+    region: Annotated[int | None, FilterLookup("region_id")] = None
+    outlet: Annotated[int | None, FilterLookup("outlet_id")] = None
+    base: Annotated[int | None, FilterLookup("base_id")] = None
+    certified_for: Annotated[str | None, FilterLookup("certifications__skill"), Field(description="a skill code")] = None
 
 
 @router.get("/staff", response=list[StaffOut])
