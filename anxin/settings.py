@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "anxin.worker",
     "anxin.notifications",
     "anxin.commitments",
+    "anxin.rescue",
     "anxin.demo",
 ]
 

@@ -30,7 +30,51 @@ class Conflict(Exception):
         self.current = current or {}
 
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "detail": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "object", "properties": {
+                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "msg": {"type": "string"}, "type": {"type": "string"}}}},
+            ]
+        },
+        "current": {"type": "object", "description": "the fresh state, on 409"},
+    },
+    "required": ["detail"],
+}
+COMMON_ERRORS = {
+    "400": "The request body is not valid JSON.",
+    "401": "Not signed in, or the token is unknown.",
+    "403": "Your role may not do this.",
+    "404": "No such record, or not in your region.",
+    "409": "Someone else changed it first, or a call with this Idempotency-Key is still running.",
+    "422": "Invalid input: `detail` names each field and what is wrong. Nothing was saved.",
+}
+
+
+class AnxinAPI(NinjaAPI):
+    """Documents the error answers every operation can give, so clients (and schemathesis)
+    know them."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for path_item in schema.get("paths", {}).values():
+            for method, operation in path_item.items():
+                responses = operation.setdefault("responses", {})
+                for code, text in COMMON_ERRORS.items():
+                    if code in ("400", "409") and method == "get":
+                        continue
+                    responses.setdefault(code, {"description": text, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Error"}}}})
+        return schema
+
+
+api = AnxinAPI(
     title="Anxin API",
     version="1",
     description=(

@@ -9,7 +9,9 @@ def register(api: NinjaAPI) -> None:
     from anxin.customers.api import router as customers
     from anxin.network.api import router as network
     from anxin.people.api import router as people
+    from anxin.rescue.api import router as rescue
 
     api.add_router("/network", network, tags=["network"])
     api.add_router("/people", people, tags=["people"])
     api.add_router("/customers", customers, tags=["customers"])
+    api.add_router("/rescue", rescue, tags=["rescue"])

@@ -3,11 +3,12 @@ from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import field_validator
 
 from anxin.accounts.permissions import may_change
+from anxin.api.types import Id
 from anxin.api.base import get_visible, save_validated, visible
 from anxin.core.masking import reveal
 from anxin.core.validators import normalise_vin, validate_vin
@@ -37,8 +38,8 @@ class ContactOut(Schema):
 
 class CustomerFilter(FilterSchema):
     tier: CustomerTier | None = None
-    region: Annotated[int | None, FilterLookup("region_id")] = None
-    city: Annotated[int | None, FilterLookup("city_id")] = None
+    region: Annotated[Id | None, FilterLookup("region_id")] = None
+    city: Annotated[Id | None, FilterLookup("city_id")] = None
     phone_tail: Annotated[str | None, FilterLookup("phone__endswith"), Field(description="last digits of the phone")] = None
 
 
@@ -56,17 +57,18 @@ class VehicleOut(ModelSchema):
 
 
 class VehicleIn(Schema):
-    vin: str
+    vin: str = Field(min_length=17, max_length=17, pattern=r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$",
+                     description="17 characters, check digit in position 9 (GB 16735)")
     plate: str = ""
     brand: str = Field(min_length=1, max_length=64)
     model: str = Field(min_length=1, max_length=64)
     model_year: int | None = Field(None, ge=1980, le=2100)
     powertrain: Powertrain
     high_voltage: bool = False
-    owner_id: int | None = None
-    fleet_id: int | None = None
-    region_id: int
-    mileage_km: int = Field(0, ge=0)
+    owner_id: Id | None = None
+    fleet_id: Id | None = None
+    region_id: Id
+    mileage_km: int = Field(0, ge=0, le=2_000_000)
 
     @field_validator("vin")
     @classmethod
@@ -82,9 +84,9 @@ class VehicleIn(Schema):
 class VehicleFilter(FilterSchema):
     q: Annotated[str | None, FilterLookup(["vin__icontains", "plate__icontains", "model__icontains"])] = None
     powertrain: Powertrain | None = None
-    region: Annotated[int | None, FilterLookup("region_id")] = None
-    owner: Annotated[int | None, FilterLookup("owner_id")] = None
-    fleet: Annotated[int | None, FilterLookup("fleet_id")] = None
+    region: Annotated[Id | None, FilterLookup("region_id")] = None
+    owner: Annotated[Id | None, FilterLookup("owner_id")] = None
+    fleet: Annotated[Id | None, FilterLookup("fleet_id")] = None
 
 
 @router.get("/customers", response=list[CustomerOut])
@@ -94,12 +96,12 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilter]) -> Any:
 
 
 @router.get("/customers/{customer_id}", response=CustomerOut)
-def get_customer(request: HttpRequest, customer_id: int) -> Any:
+def get_customer(request: HttpRequest, customer_id: Id) -> Any:
     return get_visible(request, Customer, customer_id)
 
 
 @router.get("/customers/{customer_id}/contact", response=ContactOut)
-def customer_contact(request: HttpRequest, customer_id: int, purpose: str = "") -> Any:
+def customer_contact(request: HttpRequest, customer_id: Id, purpose: str = "") -> Any:
     """The unmasked name and phone, for roles that need them; every call is logged."""
     customer = get_visible(request, Customer, customer_id)
     data = reveal(request.user, customer, ("name", "phone"), purpose=purpose)
@@ -129,7 +131,7 @@ def vehicle_by_vin(request: HttpRequest, vin: str) -> Any:
 
 
 @router.get("/vehicles/{vehicle_id}", response=VehicleOut)
-def get_vehicle(request: HttpRequest, vehicle_id: int) -> Any:
+def get_vehicle(request: HttpRequest, vehicle_id: Id) -> Any:
     return get_visible(request, Vehicle, vehicle_id)
 
 
@@ -145,4 +147,4 @@ def create_vehicle(request: HttpRequest, payload: VehicleIn) -> Any:
         raise ValidationError({"owner_id": "no such customer, or not in your region"})
     if Vehicle.objects.filter(vin=payload.vin).exists():
         raise ValidationError({"vin": "a vehicle with this VIN is already registered"})
-    return 201, save_validated(Vehicle(**payload.dict()))
+    return Status(201, save_validated(Vehicle(**payload.dict())))

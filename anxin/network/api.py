@@ -5,14 +5,13 @@ from typing import Annotated, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import field_validator
 
 from anxin.accounts.permissions import may_change
 from anxin.api.base import Conflict, get_visible, save_validated, visible
+from anxin.api.types import ClockTime, Id, Latitude, Longitude
 from anxin.audit.changelog import change_for, record, snapshot
-from anxin.core.validators import CHINA_BOUNDS
 
 from .choices import UnitCapability, UnitKind, UnitStatus
 from .models import City, Outlet, OutletQualification, Region, RescueBase, RescueUnit
@@ -34,6 +33,8 @@ class CityOut(ModelSchema):
 
 class OutletOut(ModelSchema):
     capabilities: list[str]
+    opens_at: ClockTime
+    closes_at: ClockTime
 
     class Meta:
         model = Outlet
@@ -42,44 +43,13 @@ class OutletOut(ModelSchema):
                   "tow_reception", "daily_capacity", "bays", "active"]
 
 
-def _check_coordinates(lat: float | None, lon: float | None) -> None:
-    if lat is not None and not (-90 <= lat <= 90):
-        raise ValueError("latitude must be between -90 and 90")
-    if lon is not None and not (-180 <= lon <= 180):
-        raise ValueError("longitude must be between -180 and 180")
-
-
-class LatMixin(Schema):
-    @field_validator("lat", check_fields=False)
-    @classmethod
-    def lat_in_china(cls, v: float | None) -> float | None:
-        if v is None:
-            return v
-        _check_coordinates(v, None)
-        lo, hi = CHINA_BOUNDS["lat"]
-        if not lo <= v <= hi:
-            raise ValueError(f"latitude {v} is outside China ({lo} to {hi})")
-        return v
-
-    @field_validator("lon", check_fields=False)
-    @classmethod
-    def lon_in_china(cls, v: float | None) -> float | None:
-        if v is None:
-            return v
-        _check_coordinates(None, v)
-        lo, hi = CHINA_BOUNDS["lon"]
-        if not lo <= v <= hi:
-            raise ValueError(f"longitude {v} is outside China ({lo} to {hi})")
-        return v
-
-
-class OutletIn(LatMixin):
+class OutletIn(Schema):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
-    region_id: int
-    city_id: int
-    lat: float
-    lon: float
+    region_id: Id
+    city_id: Id
+    lat: Latitude
+    lon: Longitude
     address: str = ""
     phone: str = ""
     opens_at: dt.time = dt.time(8, 30)
@@ -93,10 +63,10 @@ class OutletIn(LatMixin):
     bays: int = Field(6, ge=0, le=1000)
 
 
-class OutletPatch(LatMixin):
+class OutletPatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=200)
-    lat: float | None = None
-    lon: float | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
     address: str | None = None
     phone: str | None = None
     opens_at: dt.time | None = None
@@ -113,8 +83,8 @@ class OutletPatch(LatMixin):
 
 class OutletFilter(FilterSchema):
     q: Annotated[str | None, FilterLookup(["name__icontains", "code__icontains", "address__icontains"])] = None
-    region: Annotated[int | None, FilterLookup("region_id")] = None
-    city: Annotated[int | None, FilterLookup("city_id")] = None
+    region: Annotated[Id | None, FilterLookup("region_id")] = None
+    city: Annotated[Id | None, FilterLookup("city_id")] = None
     ev_high_voltage: bool | None = None
     diag_800v: bool | None = None
     body_shop: bool | None = None
@@ -136,6 +106,10 @@ class BaseOut(ModelSchema):
 
 
 class UnitOut(ModelSchema):
+    capabilities: list[UnitCapability]
+    shift_start: ClockTime
+    shift_end: ClockTime
+
     class Meta:
         model = RescueUnit
         fields = ["id", "code", "plate", "kind", "base", "capabilities", "status", "last_lat",
@@ -146,12 +120,12 @@ class UnitFilter(FilterSchema):
     q: Annotated[str | None, FilterLookup(["code__icontains", "plate__icontains"])] = None
     kind: UnitKind | None = None
     status: UnitStatus | None = None
-    base: Annotated[int | None, FilterLookup("base_id")] = None
+    base: Annotated[Id | None, FilterLookup("base_id")] = None
 
 
-class UnitPositionIn(LatMixin):
-    lat: float
-    lon: float
+class UnitPositionIn(Schema):
+    lat: Latitude
+    lon: Longitude
     seen_at: dt.datetime | None = None
 
 
@@ -174,7 +148,7 @@ def list_regions(request: HttpRequest) -> Any:
 
 @router.get("/cities", response=list[CityOut])
 @paginate(PageNumberPagination, page_size=50)
-def list_cities(request: HttpRequest, region: int | None = None) -> Any:
+def list_cities(request: HttpRequest, region: Id | None = None) -> Any:
     qs = visible(request, City)
     return qs.filter(region_id=region) if region else qs
 
@@ -186,7 +160,7 @@ def list_outlets(request: HttpRequest, filters: Query[OutletFilter]) -> Any:
 
 
 @router.get("/outlets/{outlet_id}", response=OutletOut)
-def get_outlet(request: HttpRequest, outlet_id: int) -> Any:
+def get_outlet(request: HttpRequest, outlet_id: Id) -> Any:
     return get_visible(request, Outlet, outlet_id)
 
 
@@ -197,7 +171,7 @@ def create_outlet(request: HttpRequest, payload: OutletIn) -> Any:
     for fk, model in (("region_id", Region), ("city_id", City)):
         if not visible(request, model).filter(pk=getattr(payload, fk)).exists():
             raise ValidationError({fk: "no such record, or not in your region"})
-    return 201, save_validated(Outlet(**payload.dict()))
+    return Status(201, save_validated(Outlet(**payload.dict())))
 
 
 @router.patch("/outlets/{outlet_id}", response=OutletOut)
@@ -207,20 +181,20 @@ def update_outlet(request: HttpRequest, outlet_id: int, payload: OutletPatch) ->
 
 
 @router.get("/outlets/{outlet_id}/qualifications", response=list[QualificationOut])
-def outlet_qualifications(request: HttpRequest, outlet_id: int) -> Any:
+def outlet_qualifications(request: HttpRequest, outlet_id: Id) -> Any:
     outlet = get_visible(request, Outlet, outlet_id)
     return visible(request, OutletQualification).filter(outlet=outlet)
 
 
 @router.get("/bases", response=list[BaseOut])
 @paginate(PageNumberPagination, page_size=50)
-def list_bases(request: HttpRequest, region: int | None = None) -> Any:
+def list_bases(request: HttpRequest, region: Id | None = None) -> Any:
     qs = visible(request, RescueBase)
     return qs.filter(region_id=region) if region else qs
 
 
 @router.get("/bases/{base_id}", response=BaseOut)
-def get_base(request: HttpRequest, base_id: int) -> Any:
+def get_base(request: HttpRequest, base_id: Id) -> Any:
     return get_visible(request, RescueBase, base_id)
 
 
@@ -231,7 +205,7 @@ def list_units(request: HttpRequest, filters: Query[UnitFilter]) -> Any:
 
 
 @router.get("/units/{unit_id}", response=UnitOut)
-def get_unit(request: HttpRequest, unit_id: int) -> Any:
+def get_unit(request: HttpRequest, unit_id: Id) -> Any:
     return get_visible(request, RescueUnit, unit_id)
 
 

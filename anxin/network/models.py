@@ -231,3 +231,52 @@ class RescueUnit(models.Model):
             raise ValidationError({"capabilities": _("Unknown capabilities: %(c)s") % {"c": ", ".join(unknown)}})
         if (self.last_lat is None) != (self.last_lon is None):
             raise ValidationError({"last_lon": _("Give both latitude and longitude, or neither.")})
+
+
+class UnitDailyCheck(models.Model):
+    """设备状态表: the crew's daily pre-work check of a unit (AST-2).
+
+    A unit whose check for today is missing or failed is not dispatchable.
+    """
+
+    unit = models.ForeignKey(RescueUnit, verbose_name=_("rescue unit"), on_delete=models.CASCADE, related_name="daily_checks")
+    day = models.DateField(_("day"))
+    passed = models.BooleanField(_("passed"))
+    items = models.JSONField(_("items checked"), default=dict, blank=True)
+    remarks = models.CharField(_("remarks"), max_length=300, blank=True)
+    checked_by = models.ForeignKey("people.Staff", verbose_name=_("checked by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    checked_at = models.DateTimeField(_("checked at"))
+
+    objects = RestrictedQuerySet.as_manager()
+    region_lookup = "unit__base__region"
+
+    class Meta:
+        ordering = ["-day", "unit"]
+        verbose_name = _("daily equipment check")
+        verbose_name_plural = _("daily equipment checks")
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="one_daily_check_per_unit_day")]
+
+    def __str__(self) -> str:
+        return f"{self.unit.code} {self.day}: {'✓' if self.passed else '✗'}"
+
+
+class UnitPosition(models.Model):
+    """A GPS fix of a rescue unit (JT/T 808 terminals or the crew's phone)."""
+
+    changelog_exempt = True  # a high-volume stream, its own record; the unit's last position is logged
+
+    unit = models.ForeignKey(RescueUnit, on_delete=models.CASCADE, related_name="positions")
+    at = models.DateTimeField(db_index=True)
+    lat = models.FloatField()
+    lon = models.FloatField()
+    speed_kmh = models.FloatField(null=True, blank=True)
+    heading = models.FloatField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    region_lookup = "unit__base__region"
+
+    class Meta:
+        ordering = ["unit", "at"]
+        constraints = [models.UniqueConstraint(fields=["unit", "at"], name="one_fix_per_unit_instant")]
+        verbose_name = _("unit position")
+        verbose_name_plural = _("unit positions")

@@ -1,16 +1,17 @@
 
-import datetime as dt
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from anxin.accounts.roles import Role
+from anxin.api.types import Id
 from anxin.api.base import get_visible, visible
 from anxin.core.masking import mask_name, mask_phone
 
-from .models import Certification, Staff
+from .models import Certification, Skill, Staff
 
 router = Router()
 
@@ -50,21 +51,23 @@ class StaffOut(Schema):
 class StaffFilter(FilterSchema):
     q: Annotated[str | None, FilterLookup(["employee_no__icontains", "name__icontains"])] = None
     role: Role | None = None
-    region: Annotated[int | None, FilterLookup("region_id")] = None
-    outlet: Annotated[int | None, FilterLookup("outlet_id")] = None
-    base: Annotated[int | None, FilterLookup("base_id")] = None
-    certified_for: Annotated[str | None, FilterLookup("certifications__skill"), Field(description="a skill code")] = None
+    region: Annotated[Id | None, FilterLookup("region_id")] = None
+    outlet: Annotated[Id | None, FilterLookup("outlet_id")] = None
+    base: Annotated[Id | None, FilterLookup("base_id")] = None
 
 
 @router.get("/staff", response=list[StaffOut])
 @paginate(PageNumberPagination, page_size=50)
-def list_staff(request: HttpRequest, filters: Query[StaffFilter], valid_on: dt.date | None = None) -> Any:
+def list_staff(request: HttpRequest, filters: Query[StaffFilter], certified_for: Skill | None = None) -> Any:
+    """Staff in your scope; ``certified_for`` keeps those holding that skill's certificate today."""
     qs = filters.filter(visible(request, Staff)).prefetch_related("certifications")
-    if filters.certified_for and valid_on:
-        qs = qs.filter(certifications__expires_on__gte=valid_on, certifications__issued_on__lte=valid_on)
+    if certified_for:
+        today = timezone.localdate()
+        qs = qs.filter(certifications__skill=certified_for, certifications__issued_on__lte=today,
+                       certifications__expires_on__gte=today)
     return qs.distinct()
 
 
 @router.get("/staff/{staff_id}", response=StaffOut)
-def get_staff(request: HttpRequest, staff_id: int) -> Any:
+def get_staff(request: HttpRequest, staff_id: Id) -> Any:
     return get_visible(request, Staff, staff_id)

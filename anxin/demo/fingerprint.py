@@ -1,0 +1,74 @@
+"""A digest of the demo's data that does not depend on primary-key values.
+
+Two builds with the same seed must give the same city; their keys may still differ
+(PostgreSQL sequences are not rolled back with a transaction). So every key is replaced by
+the row's rank in its table, ordered by key: the same insert order gives the same ranks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.apps import apps
+from django.db import models
+
+from anxin.audit.changelog import _jsonable
+
+# The demo's tables. Password hashes are salted at random, and the change log records when
+# it was written: both are left out.
+MODELS = (
+    "network.region",
+    "network.city",
+    "network.outlet",
+    "network.outletqualification",
+    "network.outletequipment",
+    "network.rescuebase",
+    "network.rescueunit",
+    "people.staff",
+    "people.certification",
+    "customers.fleetcustomer",
+    "customers.repaircontract",
+    "customers.customer",
+    "customers.consent",
+    "customers.vehicle",
+    "accounts.user",
+)
+SKIPPED_FIELDS = frozenset({"password", "last_login"})
+
+
+def fingerprint() -> str:
+    ranks: dict[type[models.Model], dict[object, int]] = {}
+
+    def rank(model: type[models.Model], pk: object) -> int | None:
+        if pk is None:
+            return None
+        if model not in ranks:
+            ranks[model] = {
+                v: i
+                for i, v in enumerate(
+                    model._base_manager.order_by("pk").values_list("pk", flat=True)
+                )
+            }
+        return ranks[model][pk]
+
+    digest = hashlib.sha256()
+    for label in MODELS:
+        model = apps.get_model(label)
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if not f.primary_key and f.name not in SKIPPED_FIELDS
+        ]
+        for obj in model._base_manager.order_by("pk").iterator(chunk_size=2000):
+            row = [label]
+            for f in fields:
+                value = f.value_from_object(obj)
+                if f.is_relation:
+                    value = rank(f.related_model, value)
+                row.append(_jsonable(value))
+            for m2m in model._meta.many_to_many:
+                keys = getattr(obj, m2m.name).values_list("pk", flat=True)
+                row.append(sorted(rank(m2m.related_model, k) for k in keys))
+            digest.update(json.dumps(row, ensure_ascii=False, sort_keys=True).encode())
+    return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""Fake providers and handlers for the worker and notification tests."""
