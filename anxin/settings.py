@@ -153,6 +153,8 @@ if PRODUCTION:
 
 # Personal data access logs are kept at least 6 months (PIPL, automotive data rules).
 PII_LOG_RETENTION_DAYS = int(os.environ.get("ANXIN_PII_LOG_RETENTION_DAYS", "400"))
+# The service hotline named in customer messages (rescue progress updates, notices).
+ANXIN_SERVICE_HOTLINE = os.environ.get("ANXIN_SERVICE_HOTLINE", "400-800-1234")
 IDEMPOTENCY_TTL_HOURS = int(os.environ.get("ANXIN_IDEMPOTENCY_TTL_HOURS", "48"))
 
 LOGGING = {

@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("anxin.api.urls")),
     path("network/", include("anxin.network.urls")),
+    path("rescue/", include("anxin.rescue.urls")),
     path("", core_views.home, name="home"),
 ]

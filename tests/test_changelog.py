@@ -13,7 +13,6 @@ from django.db import connection
 from anxin.audit.changelog import verify
 from anxin.audit.context import acting_as
 from anxin.audit.models import ChainHead, ChangeLogEntry
-from anxin.network.models import Outlet
 
 
 def test_create_update_delete_are_recorded_with_actor_before_and_after(dispatcher, outlet):

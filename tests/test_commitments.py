@@ -43,16 +43,28 @@ T0 = at("2026-11-23T10:00:00+08:00")  # a Monday
 def east_crew(east):
     """A dispatcher with a phone on the staff list, a manager by e-mail, a national commander."""
     dispatcher = make_user("disp", Role.DISPATCHER, east)
-    Staff.objects.create(employee_no="E1", name="王调度", phone="13800138000",
-                         role=Role.DISPATCHER, region=east, user=dispatcher)
+    Staff.objects.create(
+        employee_no="E1",
+        name="王调度",
+        phone="13800138000",
+        role=Role.DISPATCHER,
+        region=east,
+        user=dispatcher,
+    )
     manager = make_user("mgr", Role.REGIONAL_MANAGER, east, email="mgr@example.cn")
     commander = make_user("cmd", Role.EMERGENCY_COMMANDER, email="cmd@example.cn")
     return dispatcher, manager, commander
 
 
 def emergency(east, **extra):
-    return {"region": east.pk, "area": "urban", "priority": "emergency", "tier": "regular",
-            "customer_phone": "13900139000", **extra}
+    return {
+        "region": east.pk,
+        "area": "urban",
+        "priority": "emergency",
+        "tier": "regular",
+        "customer_phone": "13900139000",
+        **extra,
+    }
 
 
 def messages(purpose_prefix: str) -> list[Message]:
@@ -68,13 +80,25 @@ def test_the_two_calendars_and_the_seed_commitments_ship(db):
     assert cn.days.get(date=dt.date(2026, 10, 1)).name == "国庆节"
     assert cn.days.filter(date__year=2004).exists()  # every year the package covers
     assert set(JobKind.objects.values_list("code", flat=True)) >= {
-        "rescue", "appointment", "work_order", "complaint", "expert_request", "callback"}
+        "rescue",
+        "appointment",
+        "work_order",
+        "complaint",
+        "expert_request",
+        "callback",
+    }
     targets = {c.code: c.target_text for c in Commitment.objects.all()}
     assert targets == {
-        "appointment-response": "30m", "repair-arrival": "2h", "rescue-response": "15m",
-        "emergency-arrival-urban": "30m", "emergency-arrival-remote": "50m",
-        "complaint-first-response": "2h", "complaint-solution": "48h",
-        "expert-response": "5m", "rescue-progress-update": "every 30m", "callback-7d": "7d",
+        "appointment-response": "30m",
+        "repair-arrival": "2h",
+        "rescue-response": "15m",
+        "emergency-arrival-urban": "30m",
+        "emergency-arrival-remote": "50m",
+        "complaint-first-response": "2h",
+        "complaint-solution": "48h",
+        "expert-response": "5m",
+        "rescue-progress-update": "every 30m",
+        "callback-7d": "7d",
     }
     assert Commitment.objects.get(code="callback-7d").calendar.name == "natural"
     for commitment in Commitment.objects.all():
@@ -82,52 +106,71 @@ def test_the_two_calendars_and_the_seed_commitments_ship(db):
 
 
 def test_stored_calendar_gives_the_known_answer_and_alerts_once_past_the_horizon(db):
-    assert calendars.due("cn-workday", at("2026-09-30T16:00+08:00"),
-                         dt.timedelta(hours=2)).at.isoformat() == "2026-10-08T09:00:00+08:00"
+    assert (
+        calendars.due(
+            "cn-workday", at("2026-09-30T16:00+08:00"), dt.timedelta(hours=2)
+        ).at.isoformat()
+        == "2026-10-08T09:00:00+08:00"
+    )
     assert not AdminAlert.objects.exists()
     for _ in range(2):
         calendars.due("cn-workday", at("2026-12-31T17:00+08:00"), dt.timedelta(hours=2))
     alert = AdminAlert.objects.get()
-    assert alert.message == ("calendar cn-workday has no holiday data for 2027: "
-                             "using the weekly rule")
+    assert alert.message == (
+        "calendar cn-workday has no holiday data for 2027: using the weekly rule"
+    )
 
 
 def test_an_administrator_extends_the_table_in_the_data(db):
     cn = Calendar.objects.get(name="cn-workday")
-    CalendarDay.objects.create(calendar=cn, date=dt.date(2027, 1, 1), kind="holiday",
-                               name="元旦")
-    assert calendars.due("cn-workday", at("2026-12-31T17:00+08:00"),
-                         dt.timedelta(hours=1)).at == at("2027-01-04T09:00+08:00")
-    assert ChangeLogEntry.objects.filter(model="commitments.calendarday",
-                                         action="create").count() == 1
+    CalendarDay.objects.create(calendar=cn, date=dt.date(2027, 1, 1), kind="holiday", name="元旦")
+    assert calendars.due(
+        "cn-workday", at("2026-12-31T17:00+08:00"), dt.timedelta(hours=1)
+    ).at == at("2027-01-04T09:00+08:00")
+    assert (
+        ChangeLogEntry.objects.filter(model="commitments.calendarday", action="create").count() == 1
+    )
 
 
 # --- validation ------------------------------------------------------------------------------
-GOOD = dict(code="wo-quote", name="Quote within 4h", job_kind="work_order",
-            start_event="received", stop_event="quoted", target="4h", calendar="cn-workday")
+GOOD = dict(
+    code="wo-quote",
+    name="Quote within 4h",
+    job_kind="work_order",
+    start_event="received",
+    stop_event="quoted",
+    target="4h",
+    calendar="cn-workday",
+)
 
 
-@pytest.mark.parametrize(("change", "field", "reason"), [
-    ({"stop_event": "teleported"}, "stop_event", "can never happen"),
-    ({"stop_event": "received"}, "stop_event", "it is the start event"),
-    ({"start_event": "dreamt"}, "start_event", "not an event of work_order"),
-    ({"target": "-2h"}, "target", "negative"),
-    ({"target": dt.timedelta(hours=-2)}, "target", "must be positive"),
-    ({"target": -60}, "target", "must be positive"),
-    ({"target": "0m"}, "target", "zero"),
-    ({"target": "2"}, "target", "ambiguous"),
-    ({"calendar": "mars-time"}, "calendar", "Unknown calendar 'mars-time'"),
-    ({"job_kind": "spaceship"}, "job_kind", "Unknown job kind"),
-    ({"warning_percent": 0}, "warning_percent", "between 0 and 100"),
-    ({"warning_percent": 100}, "warning_percent", "between 0 and 100"),
-    ({"every": "30m"}, "target", "not both"),
-    ({"pause_states": ["napping"]}, "pause_states", "no state(s) napping"),
-    ({"escalation": {"breach": {"roles": ["king"]}}}, "escalation", "unknown role(s) king"),
-    ({"escalation": {"breach": {"users": ["nobody"]}}}, "escalation", "no user(s) nobody"),
-    ({"escalation": {"later": {"roles": ["dispatcher"]}}}, "escalation", "Unknown stage"),
-    ({"escalation": {"escalation": {"roles": ["dispatcher"]}}}, "escalate_after",
-     "how long after"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"stop_event": "teleported"}, "stop_event", "can never happen"),
+        ({"stop_event": "received"}, "stop_event", "it is the start event"),
+        ({"start_event": "dreamt"}, "start_event", "not an event of work_order"),
+        ({"target": "-2h"}, "target", "negative"),
+        ({"target": dt.timedelta(hours=-2)}, "target", "must be positive"),
+        ({"target": -60}, "target", "must be positive"),
+        ({"target": "0m"}, "target", "zero"),
+        ({"target": "2"}, "target", "ambiguous"),
+        ({"calendar": "mars-time"}, "calendar", "Unknown calendar 'mars-time'"),
+        ({"job_kind": "spaceship"}, "job_kind", "Unknown job kind"),
+        ({"warning_percent": 0}, "warning_percent", "between 0 and 100"),
+        ({"warning_percent": 100}, "warning_percent", "between 0 and 100"),
+        ({"every": "30m"}, "target", "not both"),
+        ({"pause_states": ["napping"]}, "pause_states", "no state(s) napping"),
+        ({"escalation": {"breach": {"roles": ["king"]}}}, "escalation", "unknown role(s) king"),
+        ({"escalation": {"breach": {"users": ["nobody"]}}}, "escalation", "no user(s) nobody"),
+        ({"escalation": {"later": {"roles": ["dispatcher"]}}}, "escalation", "Unknown stage"),
+        (
+            {"escalation": {"escalation": {"roles": ["dispatcher"]}}},
+            "escalate_after",
+            "how long after",
+        ),
+    ],
+)
 def test_bad_commitments_are_refused_with_the_reason(db, change, field, reason):
     with pytest.raises(ValidationError) as refused:
         define_commitment(**{**GOOD, **change})
@@ -139,8 +182,12 @@ def test_bad_commitments_are_refused_with_the_reason(db, change, field, reason):
 def test_a_good_commitment_is_created_and_logged(db):
     commitment = define_commitment(**GOOD, pause_states=["waiting_parts"])
     assert commitment.version == 1 and commitment.target_duration == dt.timedelta(hours=4)
-    assert ChangeLogEntry.objects.filter(model="commitments.commitment",
-                                         object_pk=str(commitment.pk)).count() == 1
+    assert (
+        ChangeLogEntry.objects.filter(
+            model="commitments.commitment", object_pk=str(commitment.pk)
+        ).count()
+        == 1
+    )
 
 
 def test_editing_a_commitment_is_a_logged_new_version_and_running_clocks_keep_theirs(db):
@@ -150,16 +197,16 @@ def test_editing_a_commitment_is_a_logged_new_version_and_running_clocks_keep_th
     commitment = Commitment.objects.get(code="complaint-first-response")
     change_commitment(commitment, target="1h")
     assert commitment.version == 2
-    entry = ChangeLogEntry.objects.filter(model="commitments.commitment",
-                                          object_pk=str(commitment.pk)).latest("seq")
+    entry = ChangeLogEntry.objects.filter(
+        model="commitments.commitment", object_pk=str(commitment.pk)
+    ).latest("seq")
     assert '"target":3600' in entry.after and '"version":2' in entry.after
     clock.refresh_from_db()
     assert clock.due_at == T0 + dt.timedelta(hours=2)
     assert clock.commitment_version == 1 and clock.terms["target_seconds"] == 7200
     # A job received after the edit runs under the new terms.
     api.on_event("complaint", 8, "received", at=T0)
-    assert Clock.objects.get(job_id="8", commitment=commitment).due_at == T0 + dt.timedelta(
-        hours=1)
+    assert Clock.objects.get(job_id="8", commitment=commitment).due_at == T0 + dt.timedelta(hours=1)
     change_commitment(commitment, name=commitment.name)  # no change, no new version
     assert commitment.version == 2
 
@@ -174,12 +221,16 @@ def test_a_rescue_starts_the_clocks_whose_conditions_match(east):
     assert urban.warn_at == T0 + dt.timedelta(minutes=24)
     assert urban.escalate_at == T0 + dt.timedelta(minutes=45)
     assert urban.region_id == east.pk
-    remote = api.on_event("rescue", 102, "created", at=T0,
-                          attrs=emergency(east, area="remote")).started
+    remote = api.on_event(
+        "rescue", 102, "created", at=T0, attrs=emergency(east, area="remote")
+    ).started
     assert "emergency-arrival-remote" in {c.commitment.code for c in remote}
     routine = api.on_event("rescue", 103, "created", at=T0, attrs={"priority": "routine"})
     assert {c.commitment.code for c in routine.started} == {
-        "rescue-response", "repair-arrival", "rescue-progress-update"}
+        "rescue-response",
+        "repair-arrival",
+        "rescue-progress-update",
+    }
 
 
 def test_the_same_start_twice_is_one_clock_and_the_stop_event_stops_it(east):
@@ -189,7 +240,9 @@ def test_the_same_start_twice_is_one_clock_and_the_stop_event_stops_it(east):
     assert Clock.objects.filter(job_id="101").count() == 3
     stopped = api.on_event("rescue", 101, "arrived", at=T0 + dt.timedelta(minutes=12))
     assert {c.commitment.code for c in stopped.stopped} == {
-        "rescue-response", "emergency-arrival-urban"}
+        "rescue-response",
+        "emergency-arrival-urban",
+    }
     response = Clock.objects.get(commitment__code="rescue-response")
     assert response.state == ClockState.STOPPED and response.met is True
     assert Clock.objects.get(commitment__code="rescue-progress-update").state == "running"
@@ -203,13 +256,18 @@ def test_a_closing_event_cancels_every_open_clock(east):
     assert set(Clock.objects.values_list("state", flat=True)) == {ClockState.CANCELLED}
 
 
-@pytest.mark.parametrize(("call", "reason"), [
-    (lambda: api.on_event("rescue", 1, "teleported", at=T0), "not an event of rescue"),
-    (lambda: api.on_event("spaceship", 1, "created", at=T0), "unknown job kind"),
-    (lambda: api.on_state("rescue", 1, "asleep", at=T0), "not a state of rescue"),
-    (lambda: api.on_event("rescue", 1, "created", at=dt.datetime(2026, 11, 23, 10)),  # noqa: DTZ001
-     "no time-zone offset"),
-])
+@pytest.mark.parametrize(
+    ("call", "reason"),
+    [
+        (lambda: api.on_event("rescue", 1, "teleported", at=T0), "not an event of rescue"),
+        (lambda: api.on_event("spaceship", 1, "created", at=T0), "unknown job kind"),
+        (lambda: api.on_state("rescue", 1, "asleep", at=T0), "not a state of rescue"),
+        (
+            lambda: api.on_event("rescue", 1, "created", at=dt.datetime(2026, 11, 23, 10)),  # noqa: DTZ001
+            "no time-zone offset",
+        ),
+    ],
+)
 def test_bad_job_input_is_refused_with_the_reason(db, call, reason):
     with pytest.raises(api.CommitmentError, match=reason):
         call()
@@ -291,7 +349,9 @@ def test_warning_breach_and_escalation_each_fire_exactly_once(east, east_crew):
         sweep(due + dt.timedelta(seconds=30))
     breached = messages(f"sla.breach:clock{urban.pk}")
     assert sorted((m.channel, m.recipient) for m in breached) == [
-        ("email", "mgr@example.cn"), ("sms", "13800138000")]
+        ("email", "mgr@example.cn"),
+        ("sms", "13800138000"),
+    ]
     breach = Breach.objects.get(clock=urban)
     assert breach.breached_at == due and breach.overdue_seconds == 10
 
@@ -301,8 +361,7 @@ def test_warning_breach_and_escalation_each_fire_exactly_once(east, east_crew):
         sweep(escalate + dt.timedelta(minutes=5))
     escalated = messages(f"sla.escalation:clock{urban.pk}")
     # The national commander hears of it; the seeded wording of a breach is reused.
-    assert [(m.recipient, m.template.code) for m in escalated] == [
-        ("cmd@example.cn", "sla.breach")]
+    assert [(m.recipient, m.template.code) for m in escalated] == [("cmd@example.cn", "sla.breach")]
     urban.refresh_from_db()
     assert urban.warned_at == warn_time and urban.escalated_at == escalate
     counts = {k: urban.events.filter(kind=k).count() for k in ("warned", "breached", "escalated")}
@@ -374,16 +433,23 @@ def test_after_a_long_outage_one_update_goes_not_a_burst(east):
 # --- what a job page shows -------------------------------------------------------------------
 def test_clocks_for_shows_target_remaining_overdue_and_paused(east):
     api.on_event("rescue", 101, "created", at=T0, attrs=emergency(east))
-    views = {v.clock.commitment.code: v for v in
-             api.clocks_for("rescue", 101, now=T0 + dt.timedelta(minutes=20))}
+    views = {
+        v.clock.commitment.code: v
+        for v in api.clocks_for("rescue", 101, now=T0 + dt.timedelta(minutes=20))
+    }
     urban = views["emergency-arrival-urban"]
     assert (urban.target, urban.remaining, urban.overdue) == (
-        dt.timedelta(minutes=30), dt.timedelta(minutes=10), None)
+        dt.timedelta(minutes=30),
+        dt.timedelta(minutes=10),
+        None,
+    )
     assert views["rescue-response"].overdue == dt.timedelta(minutes=5)
     assert views["rescue-progress-update"].every == dt.timedelta(minutes=30)
     api.on_state("rescue", 101, "waiting_customer", at=T0 + dt.timedelta(minutes=25))
-    paused = {v.clock.commitment.code: v for v in
-              api.clocks_for("rescue", 101, now=T0 + dt.timedelta(hours=2))}
+    paused = {
+        v.clock.commitment.code: v
+        for v in api.clocks_for("rescue", 101, now=T0 + dt.timedelta(hours=2))
+    }
     assert paused["emergency-arrival-urban"].paused
     assert paused["emergency-arrival-urban"].remaining == dt.timedelta(minutes=5)
 
@@ -413,17 +479,34 @@ def test_administrators_edit_commitments_and_calendars_in_the_admin(admin_user):
     commitment = Commitment.objects.get(code="complaint-first-response")
     page = f"/admin/commitments/commitment/{commitment.pk}/change/"
     assert 'value="2h"' in client.get(page).content.decode()
-    for url in ("/admin/commitments/calendar/", "/admin/commitments/clock/",
-                "/admin/commitments/breach/", "/admin/commitments/adminalert/",
-                f"/admin/commitments/calendar/{Calendar.objects.get(name='cn-workday').pk}/change/"):
+    for url in (
+        "/admin/commitments/calendar/",
+        "/admin/commitments/clock/",
+        "/admin/commitments/breach/",
+        "/admin/commitments/adminalert/",
+        f"/admin/commitments/calendar/{Calendar.objects.get(name='cn-workday').pk}/change/",
+    ):
         assert client.get(url).status_code == 200, url
     form = {
-        "code": commitment.code, "name": commitment.name, "job_kind": commitment.job_kind_id,
-        "active": "on", "start_event": "received", "stop_event": "first_response",
-        "pause_states": "[]", "target": "2", "every": "", "measure": "each",
-        "calendar": commitment.calendar_id, "warning_percent": "80",
-        "escalation": "{}", "escalate_after": "", "notice_template": "",
-        "region": "", "area": "", "tier": "", "priority": "",
+        "code": commitment.code,
+        "name": commitment.name,
+        "job_kind": commitment.job_kind_id,
+        "active": "on",
+        "start_event": "received",
+        "stop_event": "first_response",
+        "pause_states": "[]",
+        "target": "2",
+        "every": "",
+        "measure": "each",
+        "calendar": commitment.calendar_id,
+        "warning_percent": "80",
+        "escalation": "{}",
+        "escalate_after": "",
+        "notice_template": "",
+        "region": "",
+        "area": "",
+        "tier": "",
+        "priority": "",
     }
     refused = client.post(page, form)
     assert refused.status_code == 200 and "ambiguous" in refused.content.decode()

@@ -32,8 +32,12 @@ PHONE = "13812345678"
 @pytest.fixture
 def sms_template(db) -> MessageTemplate:
     return MessageTemplate.objects.create(
-        code="test.progress", channel="sms", language="zh-hans", provider_template_id="SMS_42",
-        body="救援单{job_no}进度：{status}，预计{eta}到达。")
+        code="test.progress",
+        channel="sms",
+        language="zh-hans",
+        provider_template_id="SMS_42",
+        body="救援单{job_no}进度：{status}，预计{eta}到达。",
+    )
 
 
 @pytest.fixture
@@ -67,12 +71,18 @@ def wechat(settings):
 
 
 def progress(i: int = 1, **kw) -> Message:
-    defaults = {"job_ref": f"rescue:{i}", "purpose": "progress", "template": "test.progress",
-                "recipient": PHONE, "context": {"job_no": f"R{i}", "status": "在途", "eta": "10:30"}}
+    defaults = {
+        "job_ref": f"rescue:{i}",
+        "purpose": "progress",
+        "template": "test.progress",
+        "recipient": PHONE,
+        "context": {"job_no": f"R{i}", "status": "在途", "eta": "10:30"},
+    }
     return notify(**{**defaults, **kw})
 
 
 # --- The outbox ----------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_notify_twice_with_the_same_key_queues_one_message(sms_template):
@@ -87,8 +97,11 @@ def test_notify_twice_with_the_same_key_queues_one_message(sms_template):
 @pytest.mark.django_db(transaction=True)
 def test_a_notification_in_a_transaction_that_rolls_back_is_never_sent():
     MessageTemplate.objects.update_or_create(
-        code="test.progress", channel="sms", language="zh-hans",
-        defaults={"body": "救援单{job_no}进度：{status}，预计{eta}到达。"})
+        code="test.progress",
+        channel="sms",
+        language="zh-hans",
+        defaults={"body": "救援单{job_no}进度：{status}，预计{eta}到达。"},
+    )
     with pytest.raises(RuntimeError), transaction.atomic():
         progress()
         raise RuntimeError("the business change failed")
@@ -119,16 +132,21 @@ def test_an_unknown_template_is_refused(sms_template):
 
 @pytest.mark.django_db
 def test_an_english_template_is_used_when_asked_and_zh_hans_otherwise(sms_template):
-    english = notify(job_ref="rescue:9", purpose="progress", template="rescue.progress",
-                     recipient=PHONE, language="en",
-                     context={"job_no": "R9", "status": "arrived", "eta": "now",
-                              "hotline": "400-000-0000"})
+    english = notify(
+        job_ref="rescue:9",
+        purpose="progress",
+        template="rescue.progress",
+        recipient=PHONE,
+        language="en",
+        context={"job_no": "R9", "status": "arrived", "eta": "now", "hotline": "400-000-0000"},
+    )
     fallback = progress(language="en")  # test.progress exists only in zh-Hans
     assert english.body.startswith("Rescue update: job R9")
     assert fallback.language == "zh-hans"
 
 
 # --- Retries, circuit breaker, quiet hours -------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_a_provider_failure_is_retried_with_back_off(sms_template, aliyun, settings):
@@ -164,7 +182,8 @@ def test_a_permanent_provider_error_gives_up_at_once(sms_template, aliyun):
 
 @pytest.mark.django_db
 def test_the_circuit_opens_after_repeated_failures_and_half_opens_later(
-        sms_template, aliyun, settings):
+    sms_template, aliyun, settings
+):
     settings.ANXIN_CIRCUIT_THRESHOLD = 3
     settings.ANXIN_CIRCUIT_COOLDOWN = 300
     aliyun.fail(100, "isp.SYSTEM_ERROR")
@@ -227,10 +246,12 @@ def test_a_routine_message_that_falls_due_at_night_waits_for_the_morning(sms_tem
 
 # --- A crash between "sending" and "sent" --------------------------------------------------
 
+
 def interrupted(message: Message, provider: str) -> Message:
     """As if the worker died after marking the message sending (and maybe after the call)."""
-    Message.objects.filter(pk=message.pk).update(state=Message.State.SENDING, attempts=1,
-                                                 provider=provider, last_attempt_at=DAYTIME)
+    Message.objects.filter(pk=message.pk).update(
+        state=Message.State.SENDING, attempts=1, provider=provider, last_attempt_at=DAYTIME
+    )
     return message
 
 
@@ -238,8 +259,15 @@ def interrupted(message: Message, provider: str) -> Message:
 def test_an_interrupted_message_the_provider_has_is_marked_sent_not_resent(sms_template, aliyun):
     with time_machine.travel(DAYTIME, tick=False):
         message = progress()
-        AliyunSms().send(Outgoing(recipient=PHONE, body=message.body, out_id=message.out_id,
-                                  params=message.params, template_id="SMS_42"))
+        AliyunSms().send(
+            Outgoing(
+                recipient=PHONE,
+                body=message.body,
+                out_id=message.out_id,
+                params=message.params,
+                template_id="SMS_42",
+            )
+        )
         interrupted(message, "aliyun")
         run_once(worker_id="w")
     message.refresh_from_db()
@@ -257,11 +285,22 @@ def test_an_interrupted_message_the_provider_never_got_is_sent_once(sms_template
 
 @pytest.mark.django_db
 def test_an_interrupted_message_that_cannot_be_looked_up_waits_for_a_person(wechat):
-    MessageTemplate.objects.create(code="test.wx", channel="wechat", language="zh-hans",
-                                   provider_template_id="TPL", body="救援单{job_no}")
+    MessageTemplate.objects.create(
+        code="test.wx",
+        channel="wechat",
+        language="zh-hans",
+        provider_template_id="TPL",
+        body="救援单{job_no}",
+    )
     with time_machine.travel(DAYTIME, tick=False):
-        message = notify(job_ref="rescue:1", purpose="p", template="test.wx", channel="wechat",
-                         recipient="openid-1", context={"job_no": "R1"})
+        message = notify(
+            job_ref="rescue:1",
+            purpose="p",
+            template="test.wx",
+            channel="wechat",
+            recipient="openid-1",
+            context={"job_no": "R1"},
+        )
         interrupted(message, "wechat")
         run_once(worker_id="w")
     message.refresh_from_db()
@@ -271,10 +310,19 @@ def test_an_interrupted_message_that_cannot_be_looked_up_waits_for_a_person(wech
 
 # --- Channel adapters against fake servers that check the signature ----------------------
 
+
 def outgoing(**kw) -> Outgoing:
-    return Outgoing(**{"recipient": PHONE, "body": "b", "out_id": "anxin-7",
-                       "params": {"job_no": "R7", "status": "已到达"},
-                       "param_order": ("job_no", "status"), "template_id": "SMS_42", **kw})
+    return Outgoing(
+        **{
+            "recipient": PHONE,
+            "body": "b",
+            "out_id": "anxin-7",
+            "params": {"job_no": "R7", "status": "已到达"},
+            "param_order": ("job_no", "status"),
+            "template_id": "SMS_42",
+            **kw,
+        }
+    )
 
 
 @pytest.mark.django_db
@@ -282,8 +330,10 @@ def test_aliyun_requests_carry_a_valid_rpc_signature(aliyun):
     biz_id = AliyunSms().send(outgoing())
     record = aliyun.records[0]
     assert biz_id and aliyun.bad_signatures == 0
-    assert record["OutId"] == "anxin-7" and record["TemplateParam"] == {"job_no": "R7",
-                                                                        "status": "已到达"}
+    assert record["OutId"] == "anxin-7" and record["TemplateParam"] == {
+        "job_no": "R7",
+        "status": "已到达",
+    }
 
 
 @pytest.mark.django_db
@@ -328,10 +378,19 @@ def test_wechat_template_messages_renew_a_stale_access_token(wechat):
 def test_email_goes_through_djangos_backend(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with time_machine.travel(DAYTIME, tick=False):
-        message = notify(job_ref="rescue:5", purpose="sla.warning", template="sla.warning",
-                         channel="email", recipient="lead@example.cn",
-                         context={"job_ref": "rescue:5", "commitment": "紧急到场",
-                                  "due": "10:30", "remaining": "6分钟"})
+        message = notify(
+            job_ref="rescue:5",
+            purpose="sla.warning",
+            template="sla.warning",
+            channel="email",
+            recipient="lead@example.cn",
+            context={
+                "job_ref": "rescue:5",
+                "commitment": "紧急到场",
+                "due": "10:30",
+                "remaining": "6分钟",
+            },
+        )
         run_once(worker_id="w")
     message.refresh_from_db()
     assert message.state == Message.State.SENT
@@ -340,29 +399,35 @@ def test_email_goes_through_djangos_backend(settings):
 
 # --- Templates are data, and SMS templates follow the providers' rules -------------------
 
+
 @pytest.mark.django_db
 def test_the_shipped_templates_exist_in_both_languages():
     for code in ("rescue.progress", "sla.warning", "sla.breach", "service.completed"):
         for language in ("zh-hans", "en"):
-            assert MessageTemplate.objects.filter(code=code, channel="sms",
-                                                  language=language).exists(), (code, language)
-    completed = MessageTemplate.objects.get(code="service.completed", channel="sms",
-                                            language="zh-hans")
+            assert MessageTemplate.objects.filter(
+                code=code, channel="sms", language=language
+            ).exists(), (code, language)
+    completed = MessageTemplate.objects.get(
+        code="service.completed", channel="sms", language="zh-hans"
+    )
     assert completed.name == "服务完成通知"
     assert "https://anxin.example.cn/q" in completed.body and "{code}" in completed.body
     for word in ("好评", "评价", "问卷"):
         assert word not in completed.body
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    ("服务已完成，请点击 https://anxin.example.cn/r/{token} 评价", "variable"),
-    ("服务已完成，诚邀您给我们五星好评", "ratings"),
-    ("服务已完成，邀请好评：回复1", "ratings"),
-    ("请填写问卷 https://anxin.example.cn/q", "ratings"),
-    ("详情见 https://t.cn/abc", "Short links"),
-    ("详情见 https://evil.example.com/q", "operator's domain"),
-    ("详情见 {link}", "looks like a link"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("服务已完成，请点击 https://anxin.example.cn/r/{token} 评价", "variable"),
+        ("服务已完成，诚邀您给我们五星好评", "ratings"),
+        ("服务已完成，邀请好评：回复1", "ratings"),
+        ("请填写问卷 https://anxin.example.cn/q", "ratings"),
+        ("详情见 https://t.cn/abc", "Short links"),
+        ("详情见 https://evil.example.com/q", "operator's domain"),
+        ("详情见 {link}", "looks like a link"),
+    ],
+)
 @pytest.mark.django_db
 def test_an_sms_template_breaking_the_providers_rules_is_refused(body, reason):
     with pytest.raises(ValidationError) as refused:
@@ -377,6 +442,7 @@ def test_a_wechat_template_may_carry_a_personal_link():
 
 
 # --- Admin ---------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_the_admin_lists_messages_with_masked_recipients(sms_template, admin_user):

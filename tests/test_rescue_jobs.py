@@ -17,7 +17,13 @@ from anxin.customers.models import Customer, Vehicle
 from anxin.network.models import RescueUnit, UnitPosition
 from anxin.people.models import Staff
 from anxin.rescue import actions
-from anxin.rescue.models import ComplianceReview, ConfirmationForm, JobChecklistTick, JobTransition, RescueJob
+from anxin.rescue.models import (
+    ComplianceReview,
+    ConfirmationForm,
+    JobChecklistTick,
+    JobTransition,
+    RescueJob,
+)
 
 from .conftest import make_user
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from anxin.worker import api
 from anxin.worker.api import Defer, enqueue, handler, periodic
@@ -164,7 +165,11 @@ def test_a_deferred_job_runs_later_without_using_up_a_try():
     job = enqueue("test.defer", {}, run_at=T0)
     run_once(worker_id="a", now=T0)
     job.refresh_from_db()
-    assert (job.state, job.attempts, job.run_at) == (Job.State.QUEUED, 0, T0 + dt.timedelta(hours=1))
+    assert (job.state, job.attempts, job.run_at) == (
+        Job.State.QUEUED,
+        0,
+        T0 + dt.timedelta(hours=1),
+    )
 
 
 @pytest.mark.django_db
@@ -208,11 +213,13 @@ def test_the_worker_command_runs_a_batch_with_once():
 
 @pytest.mark.django_db
 def test_an_administrator_requeues_a_dead_job(admin_user):
-    dead = Job.objects.create(kind="test.ok", payload={"name": "again"}, state=Job.State.DEAD,
-                              attempts=5)
+    dead = Job.objects.create(
+        kind="test.ok", payload={"name": "again"}, state=Job.State.DEAD, attempts=5
+    )
     running = Job.objects.create(kind="test.ok", state=Job.State.RUNNING, attempts=1)
-    response = logged_in(admin_user).post("/admin/worker/job/", {
-        "action": "retry", "_selected_action": [dead.pk, running.pk]})
+    response = logged_in(admin_user).post(
+        "/admin/worker/job/", {"action": "retry", "_selected_action": [dead.pk, running.pk]}
+    )
     assert response.status_code == 302
     dead.refresh_from_db()
     running.refresh_from_db()
@@ -222,14 +229,17 @@ def test_an_administrator_requeues_a_dead_job(admin_user):
 
 # --- The crash test ------------------------------------------------------------------------
 
+
 def database_url_for_child() -> str:
     """The URL of the test database, for the worker process to open the same one."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         name = str(db["NAME"])
         if connection.is_in_memory_db():
-            pytest.skip("the worker process cannot open an in-memory database: run with "
-                        "ANXIN_TEST_SQLITE=/tmp/anxin-test.sqlite3")
+            pytest.skip(
+                "the worker process cannot open an in-memory database: run with "
+                "ANXIN_TEST_SQLITE=/tmp/anxin-test.sqlite3"
+            )
         return f"sqlite:///{Path(name).resolve()}"
     user = db.get("USER") or ""
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
@@ -238,17 +248,33 @@ def database_url_for_child() -> str:
 
 def start_worker(env: dict[str, str], name: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "worker", "--id", name, "--lease-seconds", "2",
-         "--sleep", "0.2", "--batch", "100"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "manage.py",
+            "worker",
+            "--id",
+            name,
+            "--lease-seconds",
+            "2",
+            "--sleep",
+            "0.2",
+            "--batch",
+            "100",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
 def counts() -> tuple[int, int]:
     from anxin.notifications.models import Message
 
-    return (Job.objects.filter(kind="test.record", state=Job.State.DONE).count(),
-            Message.objects.filter(state=Message.State.SENT).count())
+    return (
+        Job.objects.filter(kind="test.record", state=Job.State.DONE).count(),
+        Message.objects.filter(state=Message.State.SENT).count(),
+    )
 
 
 @pytest.mark.slow
@@ -267,23 +293,41 @@ def test_killing_the_worker_mid_batch_loses_and_repeats_nothing(settings):
         cursor.execute(f"CREATE TABLE {TABLE} (job_id bigint PRIMARY KEY, worker varchar(100))")
     try:
         MessageTemplate.objects.update_or_create(
-            code="kill.test", channel="sms", language="zh-hans",
-            defaults={"body": "救援单{job_no}进度：{status}", "provider_template_id": "SMS_1"})
+            code="kill.test",
+            channel="sms",
+            language="zh-hans",
+            defaults={"body": "救援单{job_no}进度：{status}", "provider_template_id": "SMS_1"},
+        )
         with transaction.atomic():
-            # The jobs in bulk (enqueue is tested above); the messages through the real API.
-            Job.objects.bulk_create(Job(kind="test.record", payload={"sleep": 0.001})
-                                    for _ in range(n))
+            # The jobs in bulk (enqueue is tested above), due between the messages so that the
+            # kill lands among both kinds; the messages through the real API.
+            jobs = []
             for i in range(n):
-                notify(job_ref=f"rescue:{i}", purpose="progress", template="kill.test",
-                       recipient=f"138{i:08d}", context={"job_no": i, "status": "en route"})
+                notify(
+                    job_ref=f"rescue:{i}",
+                    purpose="progress",
+                    template="kill.test",
+                    recipient=f"138{i:08d}",
+                    context={"job_no": i, "status": "en route"},
+                )
+                jobs.append(
+                    Job(kind="test.record", payload={"sleep": 0.001}, run_at=timezone.now())
+                )
+            Job.objects.bulk_create(jobs)
         with FakeAliyun() as fake:
             fake.delay = 0.003
-            env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "anxin.settings",
-                   "ANXIN_WORKER_MODULES": "tests.fakes.kill_handlers",
-                   "ANXIN_SMS_PROVIDER": "aliyun", "ANXIN_ALIYUN_SMS_URL": fake.url,
-                   "ANXIN_ALIYUN_ACCESS_KEY_ID": fake.key_id,
-                   "ANXIN_ALIYUN_ACCESS_KEY_SECRET": fake.secret,
-                   "ANXIN_QUIET_HOURS": "", "ANXIN_LOG_LEVEL": "WARNING"}
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "DJANGO_SETTINGS_MODULE": "anxin.settings",
+                "ANXIN_WORKER_MODULES": "tests.fakes.kill_handlers",
+                "ANXIN_SMS_PROVIDER": "aliyun",
+                "ANXIN_ALIYUN_SMS_URL": fake.url,
+                "ANXIN_ALIYUN_ACCESS_KEY_ID": fake.key_id,
+                "ANXIN_ALIYUN_ACCESS_KEY_SECRET": fake.secret,
+                "ANXIN_QUIET_HOURS": "",
+                "ANXIN_LOG_LEVEL": "WARNING",
+            }
             started = time.monotonic()
             first = start_worker(env, "first")
             deadline = time.monotonic() + 40
@@ -292,8 +336,10 @@ def test_killing_the_worker_mid_batch_loses_and_repeats_nothing(settings):
             first.send_signal(signal.SIGKILL)
             first.wait(10)
             done_at_kill = counts()
-            in_flight = (Job.objects.filter(state=Job.State.RUNNING).count(),
-                         Message.objects.filter(state=Message.State.SENDING).count())
+            in_flight = (
+                Job.objects.filter(state=Job.State.RUNNING).count(),
+                Message.objects.filter(state=Message.State.SENDING).count(),
+            )
             assert 0 < sum(done_at_kill) < 2 * n, "the kill must land mid-batch"
 
             # Two workers after the restart: they race for the same rows, which must not make
@@ -319,11 +365,13 @@ def test_killing_the_worker_mid_batch_loses_and_repeats_nothing(settings):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT worker, count(*) FROM {TABLE} GROUP BY worker")  # noqa: S608
             by_worker = dict(cursor.fetchall())
-        print(f"\nkill test on {connection.vendor} ({time.monotonic() - started:.1f}s of work): "
-              f"at kill done={done_at_kill} "
-              f"in flight (jobs running, messages sending)={in_flight}; "
-              f"after restart executions={executions}, sends={sum(fake.sends.values())}, "
-              f"jobs by worker={by_worker}")
+        print(
+            f"\nkill test on {connection.vendor} ({time.monotonic() - started:.1f}s of work): "
+            f"at kill done={done_at_kill} "
+            f"in flight (jobs running, messages sending)={in_flight}; "
+            f"after restart executions={executions}, sends={sum(fake.sends.values())}, "
+            f"jobs by worker={by_worker}"
+        )
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {TABLE}")

@@ -22,6 +22,8 @@ REDACTED_FIELDS = frozenset({"password", "key_hash"})
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
     if isinstance(value, dt.date | dt.time):

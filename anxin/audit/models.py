@@ -57,6 +57,9 @@ class ChainHead(models.Model):
     class Meta:
         verbose_name = _("change log head")
 
+    def __str__(self) -> str:
+        return f"head #{self.last_seq}"
+
 
 class PersonalDataAccess(models.Model):
     """A logged full view of masked personal data (SEC-2, PIPL): who saw what, when, why."""
@@ -73,3 +76,6 @@ class PersonalDataAccess(models.Model):
         ordering = ["-at"]
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data accesses")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw {self.model}:{self.object_pk} {self.fields}"

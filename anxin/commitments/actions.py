@@ -28,8 +28,10 @@ def _resolve(values: dict[str, Any]) -> dict[str, Any]:
         found = Calendar.objects.filter(name=calendar).first()
         if found is None:
             known = ", ".join(Calendar.objects.values_list("name", flat=True)) or "-"
-            errors["calendar"] = [_("Unknown calendar %(name)r (known: %(known)s).")
-                                  % {"name": calendar, "known": known}]
+            errors["calendar"] = [
+                _("Unknown calendar %(name)r (known: %(known)s).")
+                % {"name": calendar, "known": known}
+            ]
         values["calendar"] = found
     kind = values.get("job_kind")
     if isinstance(kind, str):
@@ -47,8 +49,9 @@ def _resolve(values: dict[str, Any]) -> dict[str, Any]:
                 continue
         if isinstance(value, dt.timedelta):
             if value <= dt.timedelta(0):
-                errors[field] = [_("The duration must be positive, not %(value)s.")
-                                 % {"value": value}]
+                errors[field] = [
+                    _("The duration must be positive, not %(value)s.") % {"value": value}
+                ]
             values[field] = int(value.total_seconds())
     if "pause_states" not in values and isinstance(values.get("job_kind"), JobKind):
         # A commitment pauses where its job kind usually does, unless told otherwise.

@@ -82,33 +82,77 @@ class DurationText(forms.CharField):
 
 
 class CommitmentForm(forms.ModelForm):
-    target = DurationText(label=_("target"), required=False,
-                          help_text=_("e.g. 30m, 2h, 48h, 3d"))
-    every = DurationText(label=_("repeat every"), required=False,
-                         help_text=_("For a recurring duty instead of a deadline, e.g. 30m."))
+    target = DurationText(label=_("target"), required=False, help_text=_("e.g. 30m, 2h, 48h, 3d"))
+    every = DurationText(
+        label=_("repeat every"),
+        required=False,
+        help_text=_("For a recurring duty instead of a deadline, e.g. 30m."),
+    )
     escalate_after = DurationText(label=_("escalate after breach by"), required=False)
 
     class Meta:
         model = Commitment
-        fields = ("code", "name", "job_kind", "active", "region", "area", "tier", "priority",
-                  "start_event", "stop_event", "pause_states", "target", "every", "measure",
-                  "calendar", "warning_percent", "escalation", "escalate_after",
-                  "notice_template")
+        fields = (
+            "code",
+            "name",
+            "job_kind",
+            "active",
+            "region",
+            "area",
+            "tier",
+            "priority",
+            "start_event",
+            "stop_event",
+            "pause_states",
+            "target",
+            "every",
+            "measure",
+            "calendar",
+            "warning_percent",
+            "escalation",
+            "escalate_after",
+            "notice_template",
+        )
 
 
 @admin.register(Commitment)
 class CommitmentAdmin(RestrictedAdmin):
     form = CommitmentForm
-    list_display = ("code", "name", "job_kind", "start_event", "stop_event", "target_display",
-                    "calendar", "region", "area", "priority", "active", "version")
+    list_display = (
+        "code",
+        "name",
+        "job_kind",
+        "start_event",
+        "stop_event",
+        "target_display",
+        "calendar",
+        "region",
+        "area",
+        "priority",
+        "active",
+        "version",
+    )
     list_filter = ("job_kind", "calendar", "active", "measure")
     search_fields = ("code", "name")
     readonly_fields = ("version",)
     fieldsets = (
         (None, {"fields": ("code", "name", "job_kind", "active", "version")}),
         (_("Conditions (empty = any)"), {"fields": ("region", "area", "tier", "priority")}),
-        (_("Clock"), {"fields": ("start_event", "stop_event", "pause_states", "target", "every",
-                                 "measure", "calendar", "warning_percent")}),
+        (
+            _("Clock"),
+            {
+                "fields": (
+                    "start_event",
+                    "stop_event",
+                    "pause_states",
+                    "target",
+                    "every",
+                    "measure",
+                    "calendar",
+                    "warning_percent",
+                )
+            },
+        ),
         (_("Escalation"), {"fields": ("escalation", "escalate_after", "notice_template")}),
     )
 
@@ -143,8 +187,17 @@ class ClockEventInline(admin.TabularInline):
 
 @admin.register(Clock)
 class ClockAdmin(ReadOnlyAdmin):
-    list_display = ("commitment", "job_kind", "job_id", "state", "started_at", "due_at",
-                    "warned_at", "breached_at", "met")
+    list_display = (
+        "commitment",
+        "job_kind",
+        "job_id",
+        "state",
+        "started_at",
+        "due_at",
+        "warned_at",
+        "breached_at",
+        "met",
+    )
     list_filter = ("state", "job_kind", "commitment")
     search_fields = ("job_id",)
     date_hierarchy = "started_at"
@@ -153,8 +206,16 @@ class ClockAdmin(ReadOnlyAdmin):
 
 @admin.register(Breach)
 class BreachAdmin(ReadOnlyAdmin):
-    list_display = ("commitment", "job_kind", "job_id", "due_at", "breached_at", "overdue",
-                    "resolved_at", "region")
+    list_display = (
+        "commitment",
+        "job_kind",
+        "job_id",
+        "due_at",
+        "breached_at",
+        "overdue",
+        "resolved_at",
+        "region",
+    )
     list_filter = ("commitment", "job_kind", "region")
     search_fields = ("job_id",)
     date_hierarchy = "breached_at"

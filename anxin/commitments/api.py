@@ -63,7 +63,7 @@ def _aware(at: dt.datetime) -> dt.datetime:
     return at
 
 
-def job_kind(code: str) -> JobKind:
+def get_job_kind(code: str) -> JobKind:
     kind = JobKind.objects.filter(code=code, active=True).first()
     if kind is None:
         raise CommitmentError(_("unknown job kind %(kind)r") % {"kind": code})
@@ -71,8 +71,9 @@ def job_kind(code: str) -> JobKind:
 
 
 def _open_clocks(kind: str, job_id: str) -> list[Clock]:
-    return list(Clock.objects.filter(job_kind=kind, job_id=job_id, state__in=OPEN_STATES)
-                .order_by("pk"))
+    return list(
+        Clock.objects.filter(job_kind=kind, job_id=job_id, state__in=OPEN_STATES).order_by("pk")
+    )
 
 
 def _event(clock: Clock, kind: str, at: dt.datetime, **detail: Any) -> None:
@@ -80,8 +81,14 @@ def _event(clock: Clock, kind: str, at: dt.datetime, **detail: Any) -> None:
 
 
 # --- events ------------------------------------------------------------------------------
-def on_event(kind: str, job_id: str | int, event: str, *, at: dt.datetime,
-             attrs: dict[str, Any] | None = None) -> EventOutcome:
+def on_event(
+    job_kind: str,
+    job_id: str | int,
+    event: str,
+    *,
+    at: dt.datetime,
+    attrs: dict[str, Any] | None = None,
+) -> EventOutcome:
     """Apply a job event: stop the clocks it stops, then start the clocks it starts.
 
     ``attrs`` carries the job's attributes the commitments' conditions look at: ``region``
@@ -90,7 +97,8 @@ def on_event(kind: str, job_id: str | int, event: str, *, at: dt.datetime,
     An event of the job kind's closing events cancels every open clock of the job.
     """
     _aware(at)
-    job_kind_row = job_kind(kind)
+    kind = job_kind
+    job_kind_row = get_job_kind(kind)
     if event not in job_kind_row.events:
         raise CommitmentError(
             _("%(event)r is not an event of %(kind)s jobs (known: %(known)s)")
@@ -109,8 +117,11 @@ def on_event(kind: str, job_id: str | int, event: str, *, at: dt.datetime,
                     outcome.stopped.append(clock)
         if closing:
             return outcome
-        starting = (Commitment.objects.filter(job_kind=job_kind_row, active=True, start_event=event)
-                    .select_related("calendar", "job_kind").order_by("pk"))
+        starting = (
+            Commitment.objects.filter(job_kind=job_kind_row, active=True, start_event=event)
+            .select_related("calendar", "job_kind")
+            .order_by("pk")
+        )
         for commitment in starting:
             if commitment.matches(attrs):
                 clock = start_clock(commitment, kind, job_id, at=at, attrs=attrs)
@@ -119,13 +130,14 @@ def on_event(kind: str, job_id: str | int, event: str, *, at: dt.datetime,
     return outcome
 
 
-def on_state(kind: str, job_id: str | int, state: str, *, at: dt.datetime) -> list[Clock]:
+def on_state(job_kind: str, job_id: str | int, state: str, *, at: dt.datetime) -> list[Clock]:
     """The job entered ``state``: pause clocks for which it is a pause state, resume the others.
 
     Returns the clocks that changed.
     """
     _aware(at)
-    job_kind_row = job_kind(kind)
+    kind = job_kind
+    job_kind_row = get_job_kind(kind)
     if state not in job_kind_row.states:
         raise CommitmentError(
             _("%(state)r is not a state of %(kind)s jobs (known: %(known)s)")
@@ -143,18 +155,32 @@ def on_state(kind: str, job_id: str | int, state: str, *, at: dt.datetime) -> li
 
 
 # --- one clock ---------------------------------------------------------------------------
-def start_clock(commitment: Commitment, kind: str, job_id: str | int, *, at: dt.datetime,
-                attrs: dict[str, Any] | None = None) -> Clock | None:
+def start_clock(
+    commitment: Commitment,
+    job_kind: str,
+    job_id: str | int,
+    *,
+    at: dt.datetime,
+    attrs: dict[str, Any] | None = None,
+) -> Clock | None:
     """Start ``commitment`` on the job at ``at``; None if it already runs there."""
     _aware(at)
-    job_id, attrs = str(job_id), dict(attrs or {})
-    if Clock.objects.filter(job_kind=kind, job_id=job_id, commitment=commitment,
-                            state__in=OPEN_STATES).exists():
+    kind, job_id, attrs = job_kind, str(job_id), dict(attrs or {})
+    if Clock.objects.filter(
+        job_kind=kind, job_id=job_id, commitment=commitment, state__in=OPEN_STATES
+    ).exists():
         return None
     terms = commitment.terms()
-    clock = Clock(job_kind=kind, job_id=job_id, commitment=commitment,
-                  commitment_version=commitment.version, terms=terms, attrs=attrs,
-                  started_at=at, state=ClockState.RUNNING)
+    clock = Clock(
+        job_kind=kind,
+        job_id=job_id,
+        commitment=commitment,
+        commitment_version=commitment.version,
+        terms=terms,
+        attrs=attrs,
+        started_at=at,
+        state=ClockState.RUNNING,
+    )
     region = attrs.get("region_id", attrs.get("region"))
     clock.region_id = int(region) if region is not None else None
     name = terms["calendar"]
@@ -173,8 +199,13 @@ def start_clock(commitment: Commitment, kind: str, job_id: str | int, *, at: dt.
             clock.save(force_insert=True)
     except IntegrityError:
         return None
-    _event(clock, ClockEventKind.STARTED, at, version=commitment.version,
-           due_at=clock.due_at.isoformat() if clock.due_at else None)
+    _event(
+        clock,
+        ClockEventKind.STARTED,
+        at,
+        version=commitment.version,
+        due_at=clock.due_at.isoformat() if clock.due_at else None,
+    )
     return clock
 
 
@@ -190,7 +221,8 @@ def pause_clock(clock: Clock, *, at: dt.datetime) -> bool:
     """Stop the clock's time from counting (the job waits on the customer, ...)."""
     _aware(at)
     won = Clock.objects.filter(pk=clock.pk, state=ClockState.RUNNING).update(
-        state=ClockState.PAUSED, paused_at=at)
+        state=ClockState.PAUSED, paused_at=at
+    )
     if won:
         clock.refresh_from_db()
         _event(clock, ClockEventKind.PAUSED, at)
@@ -220,7 +252,9 @@ def resume_clock(clock: Clock, *, at: dt.datetime) -> bool:
 
     due_at = shift(clock.due_at)
     changes: dict[str, Any] = {
-        "state": ClockState.RUNNING, "paused_at": None, "due_at": due_at,
+        "state": ClockState.RUNNING,
+        "paused_at": None,
+        "due_at": due_at,
         "paused_seconds": F("paused_seconds") + int((resume - paused_at).total_seconds()),
         "next_fire_at": shift(clock.next_fire_at),
     }
@@ -229,11 +263,17 @@ def resume_clock(clock: Clock, *, at: dt.datetime) -> bool:
     if clock.breached_at is None:
         changes["escalate_at"] = _escalate_at(clock.terms, due_at)
     won = Clock.objects.filter(pk=clock.pk, state=ClockState.PAUSED, paused_at=paused_at).update(
-        **changes)
+        **changes
+    )
     if won:
         clock.refresh_from_db()
-        _event(clock, ClockEventKind.RESUMED, at, paused_since=paused_at.isoformat(),
-               due_at=clock.due_at.isoformat() if clock.due_at else None)
+        _event(
+            clock,
+            ClockEventKind.RESUMED,
+            at,
+            paused_since=paused_at.isoformat(),
+            due_at=clock.due_at.isoformat() if clock.due_at else None,
+        )
     return bool(won)
 
 
@@ -247,17 +287,23 @@ def record_breach(clock: Clock, *, at: dt.datetime, condition: Any = None) -> Br
     clock.refresh_from_db()
     overdue = calendars.span(clock.terms["calendar"], clock.due_at, at).seconds
     breach = Breach.objects.create(
-        clock=clock, job_kind=clock.job_kind, job_id=clock.job_id,
-        commitment_id=clock.commitment_id, commitment_version=clock.commitment_version,
-        region_id=clock.region_id, due_at=clock.due_at, breached_at=at,
+        clock=clock,
+        job_kind=clock.job_kind,
+        job_id=clock.job_id,
+        commitment_id=clock.commitment_id,
+        commitment_version=clock.commitment_version,
+        region_id=clock.region_id,
+        due_at=clock.due_at,
+        breached_at=at,
         overdue_seconds=max(0, overdue),
     )
     _event(clock, ClockEventKind.BREACHED, at, overdue_seconds=breach.overdue_seconds)
     return breach
 
 
-def finish_clock(clock: Clock, *, at: dt.datetime, event: str = "",
-                 state: str = ClockState.STOPPED) -> bool:
+def finish_clock(
+    clock: Clock, *, at: dt.datetime, event: str = "", state: str = ClockState.STOPPED
+) -> bool:
     """Stop (or cancel) the clock at ``at``; a deadline missed meanwhile is still a breach.
 
     A paused clock's time ended when it paused, so that is the instant compared with the due
@@ -279,7 +325,11 @@ def finish_clock(clock: Clock, *, at: dt.datetime, event: str = "",
             record_breach(clock, at=clock.due_at)
     paused = int((at - clock.paused_at).total_seconds()) if old_state == ClockState.PAUSED else 0
     won = Clock.objects.filter(pk=clock.pk, state=old_state).update(
-        state=state, stopped_at=at, stop_event=event, met=met, paused_at=None,
+        state=state,
+        stopped_at=at,
+        stop_event=event,
+        met=met,
+        paused_at=None,
         paused_seconds=F("paused_seconds") + max(0, paused),
     )
     if not won:
@@ -316,19 +366,27 @@ def _view(clock: Clock, now: dt.datetime, engines: dict[str, WorkingCalendar]) -
         else:
             overdue = arithmetic.span(mark, ref).duration
     return ClockView(
-        clock=clock, name=clock.terms.get("name", str(clock.commitment_id)),
-        target=clock.target, every=clock.every, due_at=clock.due_at, remaining=remaining,
+        clock=clock,
+        name=clock.terms.get("name", str(clock.commitment_id)),
+        target=clock.target,
+        every=clock.every,
+        due_at=clock.due_at,
+        remaining=remaining,
         overdue=overdue if clock.due_at is not None else None,
-        paused=clock.state == ClockState.PAUSED, state=clock.state,
-        breached=clock.breached_at is not None, met=clock.met,
-        next_fire_at=clock.next_fire_at if clock.is_open else None, calendar=name,
+        paused=clock.state == ClockState.PAUSED,
+        state=clock.state,
+        breached=clock.breached_at is not None,
+        met=clock.met,
+        next_fire_at=clock.next_fire_at if clock.is_open else None,
+        calendar=name,
     )
 
 
-def clocks_for(kind: str, job_id: str | int, *, now: dt.datetime | None = None,
-               open_only: bool = False) -> list[ClockView]:
+def clocks_for(
+    job_kind: str, job_id: str | int, *, now: dt.datetime | None = None, open_only: bool = False
+) -> list[ClockView]:
     """The job's clocks with target, remaining or overdue (in calendar time), paused."""
-    now = now or timezone.now()
+    kind, now = job_kind, now or timezone.now()
     clocks: Iterable[Clock] = Clock.objects.filter(job_kind=kind, job_id=str(job_id))
     if open_only:
         clocks = clocks.filter(state__in=OPEN_STATES)

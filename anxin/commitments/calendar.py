@@ -166,7 +166,9 @@ class WorkingCalendar:
             self.overrides.update((day, WORKDAY) for day in workdays)
 
     @classmethod
-    def natural_time(cls, name: str = "natural", timezone: str = DEFAULT_TIMEZONE) -> WorkingCalendar:
+    def natural_time(
+        cls, name: str = "natural", timezone: str = DEFAULT_TIMEZONE
+    ) -> WorkingCalendar:
         return cls(name, timezone=timezone, natural=True)
 
     def __repr__(self) -> str:

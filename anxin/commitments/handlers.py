@@ -49,7 +49,6 @@ log = logging.getLogger("anxin.commitments")
 BATCH = 200
 
 
-
 @dataclass(frozen=True)
 class CustomerNotice:
     """How and what to tell a job's customer: the template's values come from the job app."""
@@ -126,7 +125,9 @@ def recipients(clock: Clock, stage: str) -> list[User]:
         return []
     by_role = Q(role__in=roles)
     if clock.region_id is not None:
-        by_role &= Q(region_id=clock.region_id) | Q(role__in=NATIONAL_ROLES) | Q(region__isnull=True)
+        by_role &= (
+            Q(region_id=clock.region_id) | Q(role__in=NATIONAL_ROLES) | Q(region__isnull=True)
+        )
     people = User.objects.filter(is_active=True).filter(by_role | Q(username__in=names))
     return list(people.select_related("staff").order_by("pk"))
 
@@ -137,8 +138,11 @@ def _context(clock: Clock, now: dt.datetime) -> dict[str, Any]:
     due = clock.due_at.astimezone(tz) if clock.due_at else None
     left = int((clock.due_at - now).total_seconds()) if clock.due_at else 0
     return {
-        "commitment": clock.terms.get("name", ""), "code": clock.terms.get("code", ""),
-        "job_ref": clock.job_ref, "job_kind": clock.job_kind, "job_id": clock.job_id,
+        "commitment": clock.terms.get("name", ""),
+        "code": clock.terms.get("code", ""),
+        "job_ref": clock.job_ref,
+        "job_kind": clock.job_kind,
+        "job_id": clock.job_id,
         "target": format_duration(clock.target) if clock.target else "",
         "due": due.strftime("%Y-%m-%d %H:%M") if due else "",
         "remaining": format_duration(dt.timedelta(seconds=max(0, left))),
@@ -158,9 +162,17 @@ def tell_staff(clock: Clock, stage: str, now: dt.datetime) -> int:
         purpose = f"{STAGE_TEMPLATES[Stage(stage)]}:clock{clock.pk}:user{user.pk}"
         for code in dict.fromkeys([template, FALLBACK_TEMPLATES.get(template, template)]):
             try:
-                notify(job_ref=clock.job_ref, purpose=purpose, template=code,
-                       recipient=recipient, channel=channel, context=context, sequence=0,
-                       language="zh-hans", urgent=stage != Stage.WARNING)
+                notify(
+                    job_ref=clock.job_ref,
+                    purpose=purpose,
+                    template=code,
+                    recipient=recipient,
+                    channel=channel,
+                    context=context,
+                    sequence=0,
+                    language="zh-hans",
+                    urgent=stage != Stage.WARNING,
+                )
                 break
             except LookupError:
                 # No wording for this stage on this channel: the next, more general one.
@@ -186,8 +198,9 @@ def breach_due(now: dt.datetime) -> Q:
 
 
 def escalation_due(now: dt.datetime) -> Q:
-    return _running() & Q(escalated_at__isnull=True, breached_at__isnull=False,
-                          escalate_at__lte=now)
+    return _running() & Q(
+        escalated_at__isnull=True, breached_at__isnull=False, escalate_at__lte=now
+    )
 
 
 def update_due(now: dt.datetime) -> Q:
@@ -202,8 +215,9 @@ def fire_warning(pk: int, now: dt.datetime) -> bool:
     # notice: it is marked done but not sent.
     stale = clock.due_at is not None and clock.due_at <= now
     told = 0 if stale else tell_staff(clock, Stage.WARNING, now)
-    ClockEvent.objects.create(clock=clock, at=now, kind=ClockEventKind.WARNED,
-                              detail={"told": told, "stale": stale})
+    ClockEvent.objects.create(
+        clock=clock, at=now, kind=ClockEventKind.WARNED, detail={"told": told, "stale": stale}
+    )
     return True
 
 
@@ -220,8 +234,9 @@ def fire_escalation(pk: int, now: dt.datetime) -> bool:
         return False
     clock = Clock.objects.get(pk=pk)
     told = tell_staff(clock, Stage.ESCALATION, now)
-    ClockEvent.objects.create(clock=clock, at=now, kind=ClockEventKind.ESCALATED,
-                              detail={"told": told})
+    ClockEvent.objects.create(
+        clock=clock, at=now, kind=ClockEventKind.ESCALATED, detail={"told": told}
+    )
     return True
 
 
@@ -236,22 +251,32 @@ def fire_update(pk: int, now: dt.datetime) -> bool:
         # The worker was down for several periods: one update now, not a burst of them.
         following = calendars.due(name, now, clock.every).at
     sequence = clock.sequence + 1
-    won = Clock.objects.filter(update_due(now), pk=pk, sequence=clock.sequence,
-                               next_fire_at=clock.next_fire_at).update(
-        sequence=sequence, next_fire_at=following)
+    won = Clock.objects.filter(
+        update_due(now), pk=pk, sequence=clock.sequence, next_fire_at=clock.next_fire_at
+    ).update(sequence=sequence, next_fire_at=following)
     if not won:
         return False
     contact = customer_notice(clock)
     if contact is not None:
-        notify(job_ref=clock.job_ref, purpose=f"{PROGRESS_TEMPLATE}:clock{clock.pk}",
-               template=clock.terms.get("notice_template") or PROGRESS_TEMPLATE,
-               recipient=contact.recipient, channel=contact.channel, sequence=sequence,
-               language=contact.language, urgent=True,
-               context={**_context(clock, now), "sequence": sequence, **contact.context})
+        notify(
+            job_ref=clock.job_ref,
+            purpose=f"{PROGRESS_TEMPLATE}:clock{clock.pk}",
+            template=clock.terms.get("notice_template") or PROGRESS_TEMPLATE,
+            recipient=contact.recipient,
+            channel=contact.channel,
+            sequence=sequence,
+            language=contact.language,
+            urgent=True,
+            context={**_context(clock, now), "sequence": sequence, **contact.context},
+        )
     else:
         log.warning("clock %s: no customer contact for the progress update", clock.pk)
-    ClockEvent.objects.create(clock=clock, at=now, kind=ClockEventKind.PROGRESS,
-                              detail={"sequence": sequence, "sent": contact is not None})
+    ClockEvent.objects.create(
+        clock=clock,
+        at=now,
+        kind=ClockEventKind.PROGRESS,
+        detail={"sequence": sequence, "sent": contact is not None},
+    )
     return True
 
 
@@ -269,8 +294,11 @@ def sweep(now: dt.datetime) -> int:
     """Fire every warning, breach, escalation and customer update due at ``now``."""
     done = 0
     for condition, order, fire in TRANSITIONS:
-        pks = list(Clock.objects.filter(condition(now)).order_by(order, "pk")
-                   .values_list("pk", flat=True)[:BATCH])
+        pks = list(
+            Clock.objects.filter(condition(now))
+            .order_by(order, "pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
         for pk in pks:
             try:
                 with transaction.atomic():  # claim, Breach row and messages stand or fall together

@@ -8,8 +8,8 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import field_validator
 
 from anxin.accounts.permissions import may_change
-from anxin.api.types import Id
 from anxin.api.base import get_visible, save_validated, visible
+from anxin.api.types import Id
 from anxin.core.masking import reveal
 from anxin.core.validators import normalise_vin, validate_vin
 

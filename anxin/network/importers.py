@@ -284,13 +284,12 @@ class Importer:
         if value is None:
             if not (model_field.blank or model_field.null):
                 return  # blank cell: the default for a new row, the current value for an old one
-            value = (
-                None
-                if model_field.null
-                else model_field.get_default()
-                if model_field.has_default()
-                else ""
-            )
+            if model_field.null:
+                value = None
+            elif model_field.has_default():
+                value = model_field.get_default()  # e.g. a unit's empty capability list
+            else:
+                value = ""
         setattr(obj, spec.attr, value)  # type: ignore[arg-type]
 
     def _check_unique(

@@ -209,8 +209,6 @@ class UnitImporter(Importer):
     )
 
     def resolve(self, obj: Any, values: dict[str, Any], ctx: References, errors: RowErrors) -> None:
-        if "capabilities" in values and values["capabilities"] is None:
-            obj.capabilities = []
         if "base" in values:
             base = ctx.one(ctx.bases, "base", values["base"], errors, _("rescue base"))
             if base is not None and ctx.writable(base.region, errors, "base") is not None:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from anxin.accounts.permissions import RestrictedQuerySet
 from anxin.accounts.roles import Role
-from anxin.core.validators import validate_latitude, validate_longitude, validate_phone
+from anxin.core.validators import validate_latitude, validate_longitude, validate_phone, validate_plate
 
 from .choices import AreaType, UnitCapability, UnitKind, UnitStatus
 
@@ -195,7 +195,7 @@ class RescueUnit(models.Model):
     """A tow truck, flatbed or service van with its crew, equipment, status and last position."""
 
     code = models.CharField(_("unit code"), max_length=32, unique=True)
-    plate = models.CharField(_("plate"), max_length=16, unique=True)
+    plate = models.CharField(_("plate"), max_length=16, unique=True, validators=[validate_plate])
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
     base = models.ForeignKey(RescueBase, verbose_name=_("home base"), on_delete=models.PROTECT, related_name="units")
     capabilities = models.JSONField(_("capabilities"), default=list, blank=True)
@@ -280,3 +280,6 @@ class UnitPosition(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "at"], name="one_fix_per_unit_instant")]
         verbose_name = _("unit position")
         verbose_name_plural = _("unit positions")
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} @ {self.at:%Y-%m-%d %H:%M:%S}"

@@ -25,8 +25,9 @@ SEND_JOB = "notifications.send"
 def find_template(code: str, channel: str, language: str) -> MessageTemplate:
     """The active template in ``language``, else in zh-Hans (the product's first language)."""
     for lang in dict.fromkeys([language, "zh-hans"]):
-        found = MessageTemplate.objects.filter(code=code, channel=channel, language=lang,
-                                               active=True).first()
+        found = MessageTemplate.objects.filter(
+            code=code, channel=channel, language=lang, active=True
+        ).first()
         if found is not None:
             return found
     raise LookupError(f"no active message template {code!r} for {channel}/{language}")
@@ -72,9 +73,16 @@ def notify(
     is_urgent = urgent or tpl.urgent
     run_at = first_attempt_at(now, urgent=is_urgent)
     message = Message(
-        **key, recipient=recipient.strip(), template=tpl, language=tpl.language,
-        subject=rules.render(tpl.subject, values), body=body, params=params,
-        urgent=is_urgent, next_attempt_at=run_at, created_at=now,
+        **key,
+        recipient=recipient.strip(),
+        template=tpl,
+        language=tpl.language,
+        subject=rules.render(tpl.subject, values),
+        body=body,
+        params=params,
+        urgent=is_urgent,
+        next_attempt_at=run_at,
+        created_at=now,
     )
     if not message.recipient:
         message.state = Message.State.SUPPRESSED
@@ -87,8 +95,9 @@ def notify(
         # The same message was queued by a concurrent transaction: theirs stands.
         return Message.objects.get(**key)
     if message.state == Message.State.PENDING:
-        enqueue(SEND_JOB, {"message_id": message.pk}, run_at=run_at,
-                dedupe_key=f"notify:{message.pk}")
+        enqueue(
+            SEND_JOB, {"message_id": message.pk}, run_at=run_at, dedupe_key=f"notify:{message.pk}"
+        )
     return message
 
 
@@ -104,6 +113,10 @@ def resend(message: Message, *, reason: str) -> bool:
         state__in=[Message.State.UNKNOWN, Message.State.DEAD, Message.State.FAILED],
     ).update(state=Message.State.PENDING, next_attempt_at=now, last_error=reason[:2000])
     if redo:
-        enqueue(SEND_JOB, {"message_id": message.pk}, run_at=now,
-                dedupe_key=f"notify:{message.pk}:resend:{now.timestamp()}")
+        enqueue(
+            SEND_JOB,
+            {"message_id": message.pk},
+            run_at=now,
+            dedupe_key=f"notify:{message.pk}:resend:{now.timestamp()}",
+        )
     return bool(redo)

@@ -57,7 +57,8 @@ def record_failure(provider: str, now: dt.datetime, error: str) -> bool:
     """Count a transient failure; returns True when the circuit is (now) open."""
     row = _row(provider)
     ProviderHealth.objects.filter(pk=row.pk).update(
-        consecutive_failures=F("consecutive_failures") + 1, last_failure_at=now,
+        consecutive_failures=F("consecutive_failures") + 1,
+        last_failure_at=now,
         last_error=error[:2000],
     )
     row.refresh_from_db()

@@ -33,10 +33,15 @@ FINISHED = {State.SENT, State.DEAD, State.SUPPRESSED, State.UNKNOWN}
 def outgoing(message: Message) -> Outgoing:
     order = tuple(rules.placeholders(message.template.body)) if message.template else ()
     return Outgoing(
-        recipient=message.recipient, body=message.body, out_id=message.out_id,
-        subject=message.subject, params=dict(message.params or {}), param_order=order,
+        recipient=message.recipient,
+        body=message.body,
+        out_id=message.out_id,
+        subject=message.subject,
+        params=dict(message.params or {}),
+        param_order=order,
         template_id=message.template.provider_template_id if message.template else "",
-        language=message.language, since=message.last_attempt_at,
+        language=message.language,
+        since=message.last_attempt_at,
     )
 
 
@@ -53,23 +58,32 @@ def _resolve_interrupted(message: Message, adapter: ChannelAdapter, now: dt.date
     found = adapter.lookup(outgoing(message))  # a ProviderError here retries the look-up later
     ours = Message.objects.filter(pk=message.pk, state=State.SENDING)
     if found.outcome is Outcome.DELIVERED:
-        ours.update(state=State.SENT, sent_at=now, last_error="",
-                    provider_message_id=found.provider_message_id or message.provider_message_id)
+        ours.update(
+            state=State.SENT,
+            sent_at=now,
+            last_error="",
+            provider_message_id=found.provider_message_id or message.provider_message_id,
+        )
         log.info("message %s was delivered before the interruption", message.pk)
         return False
     if found.outcome is Outcome.UNKNOWN:
-        ours.update(state=State.UNKNOWN, last_error=(
-            f"interrupted while {adapter.name} was being called and {adapter.name} cannot say "
-            "whether it arrived; check with the recipient or the provider console, then "
-            "resend or close it in the admin"))
+        ours.update(
+            state=State.UNKNOWN,
+            last_error=(
+                f"interrupted while {adapter.name} was being called and {adapter.name} cannot say "
+                "whether it arrived; check with the recipient or the provider console, then "
+                "resend or close it in the admin"
+            ),
+        )
         log.warning("message %s outcome unknown, left for a person to check", message.pk)
         return False
     ours.update(state=State.PENDING)
     return True
 
 
-def _failed(message: Message, adapter: ChannelAdapter, exc: ProviderError, job: Job,
-            now: dt.datetime) -> None:
+def _failed(
+    message: Message, adapter: ChannelAdapter, exc: ProviderError, job: Job, now: dt.datetime
+) -> None:
     if exc.transient:
         circuit.record_failure(adapter.name, now, str(exc))
     last_try = job.attempts >= job.max_attempts
@@ -107,10 +121,9 @@ def send_message(payload: dict[str, Any], job: Job) -> None:
     if blocked := circuit.blocked_until(adapter.name, now):
         Message.objects.filter(pk=message.pk).update(next_attempt_at=blocked)
         raise Defer(blocked, f"{adapter.name} circuit open")
-    claimed = Message.objects.filter(
-        pk=message.pk, state__in=[State.PENDING, State.FAILED]
-    ).update(state=State.SENDING, attempts=F("attempts") + 1, last_attempt_at=now,
-             provider=adapter.name)
+    claimed = Message.objects.filter(pk=message.pk, state__in=[State.PENDING, State.FAILED]).update(
+        state=State.SENDING, attempts=F("attempts") + 1, last_attempt_at=now, provider=adapter.name
+    )
     if not claimed:
         return  # settled by someone else meanwhile
     message.refresh_from_db()
@@ -121,7 +134,10 @@ def send_message(payload: dict[str, Any], job: Job) -> None:
         return
     sent_at = timezone.now()
     Message.objects.filter(pk=message.pk, state=State.SENDING).update(
-        state=State.SENT, sent_at=sent_at, provider_message_id=provider_id[:100],
-        last_error="", next_attempt_at=None,
+        state=State.SENT,
+        sent_at=sent_at,
+        provider_message_id=provider_id[:100],
+        last_error="",
+        next_attempt_at=None,
     )
     circuit.record_success(adapter.name, sent_at)

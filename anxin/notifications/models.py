@@ -34,23 +34,26 @@ class MessageTemplate(models.Model):
     code = models.CharField(_("code"), max_length=60)
     name = models.CharField(_("name"), max_length=100, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    language = models.CharField(_("language"), max_length=10, choices=Language.choices,
-                                default=Language.ZH_HANS)
-    subject = models.CharField(_("subject"), max_length=200, blank=True,
-                               help_text=_("E-mail only."))
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
+    subject = models.CharField(
+        _("subject"), max_length=200, blank=True, help_text=_("E-mail only.")
+    )
     body = models.TextField(_("body"), help_text=_("Text with {placeholders}."))
-    provider_template_id = models.CharField(_("provider template id"), max_length=100,
-                                            blank=True)
-    urgent = models.BooleanField(_("urgent"), default=False,
-                                 help_text=_("Urgent messages are sent during quiet hours."))
+    provider_template_id = models.CharField(_("provider template id"), max_length=100, blank=True)
+    urgent = models.BooleanField(
+        _("urgent"), default=False, help_text=_("Urgent messages are sent during quiet hours.")
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("message template")
         verbose_name_plural = _("message templates")
         constraints = [
-            models.UniqueConstraint(fields=["code", "channel", "language"],
-                                    name="notifications_template_unique")
+            models.UniqueConstraint(
+                fields=["code", "channel", "language"], name="notifications_template_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -93,16 +96,23 @@ class Message(models.Model):
     sequence = models.PositiveIntegerField(_("sequence"), default=0)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     recipient = models.CharField(_("recipient"), max_length=200)
-    template = models.ForeignKey(MessageTemplate, verbose_name=_("template"), null=True,
-                                 on_delete=models.SET_NULL, related_name="messages")
-    language = models.CharField(_("language"), max_length=10, choices=Language.choices,
-                                default=Language.ZH_HANS)
+    template = models.ForeignKey(
+        MessageTemplate,
+        verbose_name=_("template"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("rendered body"))
     params = models.JSONField(_("template parameters"), default=dict, blank=True)
     urgent = models.BooleanField(_("urgent"), default=False)
-    state = models.CharField(_("state"), max_length=10, choices=State.choices,
-                             default=State.PENDING)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
@@ -116,8 +126,10 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         constraints = [
-            models.UniqueConstraint(fields=["job_ref", "purpose", "sequence", "channel"],
-                                    name="notifications_message_unique_key")
+            models.UniqueConstraint(
+                fields=["job_ref", "purpose", "sequence", "channel"],
+                name="notifications_message_unique_key",
+            )
         ]
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="notif_msg_state")]
 

@@ -17,9 +17,23 @@ from . import conf
 
 # Words that make a message a rating or survey invitation (zh-Hans and English).
 FORBIDDEN_WORDS = (
-    "好评", "差评", "评价邀请", "邀请评价", "邀请您评价", "请您评价", "五星", "打分", "评分",
-    "问卷", "满意度调查",
-    "rate us", "review us", "5-star", "five-star", "survey", "questionnaire",
+    "好评",
+    "差评",
+    "评价邀请",
+    "邀请评价",
+    "邀请您评价",
+    "请您评价",
+    "五星",
+    "打分",
+    "评分",
+    "问卷",
+    "满意度调查",
+    "rate us",
+    "review us",
+    "5-star",
+    "five-star",
+    "survey",
+    "questionnaire",
 )
 SHORT_LINK_HOSTS = ("t.cn", "dwz.cn", "url.cn", "suo.im", "bit.ly", "tinyurl.com", "s.id")
 LINK = re.compile(r"(?:https?://|www\.)[^\s，。；、)）]*", re.IGNORECASE)
@@ -32,8 +46,9 @@ def placeholders(body: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(body))
     except ValueError as exc:
-        raise ValidationError(_("The template has an unbalanced brace: %(error)s")
-                              % {"error": exc}) from exc
+        raise ValidationError(
+            _("The template has an unbalanced brace: %(error)s") % {"error": exc}
+        ) from exc
     for _literal, name, _spec, _conversion in parsed:
         if name is None:
             continue
@@ -53,16 +68,21 @@ def sms_problems(body: str) -> list[str]:
     for word in FORBIDDEN_WORDS:
         if word in lowered:
             problems.append(
-                _("SMS providers refuse messages inviting ratings or surveys (found “%(word)s”); "
-                  "send a neutral service-completion notice instead.") % {"word": word}
+                _(
+                    "SMS providers refuse messages inviting ratings or surveys (found “%(word)s”); "
+                    "send a neutral service-completion notice instead."
+                )
+                % {"word": word}
             )
     base = conf.public_base_url()
     for match in LINK.finditer(body):
         link = match.group(0)
         host = re.sub(r"^(?:https?://)?", "", link, flags=re.IGNORECASE).split("/")[0].lower()
         if "{" in link or "}" in link:
-            problems.append(_("A link in an SMS must be fixed; “%(link)s” contains a variable.")
-                            % {"link": link})
+            problems.append(
+                _("A link in an SMS must be fixed; “%(link)s” contains a variable.")
+                % {"link": link}
+            )
         elif host in SHORT_LINK_HOSTS:
             problems.append(_("Short links are not allowed in SMS (“%(link)s”).") % {"link": link})
         elif not link.lower().startswith(base.lower()):

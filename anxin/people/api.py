@@ -7,8 +7,8 @@ from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router,
 from ninja.pagination import PageNumberPagination, paginate
 
 from anxin.accounts.roles import Role
-from anxin.api.types import Id
 from anxin.api.base import get_visible, visible
+from anxin.api.types import Id
 from anxin.core.masking import mask_name, mask_phone
 
 from .models import Certification, Skill, Staff

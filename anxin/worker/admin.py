@@ -29,8 +29,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Job)
 class JobAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "state", "run_at", "attempts", "max_attempts", "locked_by",
-                    "finished_at")
+    list_display = (
+        "id",
+        "kind",
+        "state",
+        "run_at",
+        "attempts",
+        "max_attempts",
+        "locked_by",
+        "finished_at",
+    )
     list_filter = ("state", "kind")
     search_fields = ("kind", "dedupe_key", "last_error")
     date_hierarchy = "run_at"
@@ -42,8 +50,12 @@ class JobAdmin(ReadOnlyAdmin):
         # Only dead jobs: a queued or running job is already on its way. Conditional on the
         # state so a retry clicked twice does not reset a job that has since started.
         count = queryset.filter(state=Job.State.DEAD).update(
-            state=Job.State.QUEUED, attempts=0, run_at=timezone.now(), finished_at=None,
-            lease_until=None, locked_by="",
+            state=Job.State.QUEUED,
+            attempts=0,
+            run_at=timezone.now(),
+            finished_at=None,
+            lease_until=None,
+            locked_by="",
         )
         self.message_user(
             request,
@@ -59,6 +71,12 @@ class JobAdmin(ReadOnlyAdmin):
 
 @admin.register(PeriodicRun)
 class PeriodicRunAdmin(ReadOnlyAdmin):
-    list_display = ("name", "next_run_at", "last_started_at", "last_finished_at", "last_count",
-                    "locked_by")
+    list_display = (
+        "name",
+        "next_run_at",
+        "last_started_at",
+        "last_finished_at",
+        "last_count",
+        "locked_by",
+    )
     search_fields = ("name",)

@@ -26,7 +26,9 @@ class Job(models.Model):
 
     kind = models.CharField(_("kind"), max_length=100)
     payload = models.JSONField(_("payload"), default=dict, blank=True)
-    dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True, null=True, blank=True)
+    dedupe_key = models.CharField(
+        _("dedupe key"), max_length=200, unique=True, null=True, blank=True
+    )
     run_at = models.DateTimeField(_("run at"), default=timezone.now, db_index=True)
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)

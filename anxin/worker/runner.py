@@ -40,14 +40,11 @@ def due(now: dt.datetime) -> Q:
 
 def claim(job_id: int, *, worker_id: str, now: dt.datetime, lease_seconds: int) -> Job | None:
     """Take the job for ``lease_seconds`` if it is still claimable; None if someone else won."""
-    won = (
-        Job.objects.filter(due(now), id=job_id)
-        .update(
-            state=Job.State.RUNNING,
-            lease_until=now + dt.timedelta(seconds=lease_seconds),
-            locked_by=worker_id,
-            attempts=F("attempts") + 1,
-        )
+    won = Job.objects.filter(due(now), id=job_id).update(
+        state=Job.State.RUNNING,
+        lease_until=now + dt.timedelta(seconds=lease_seconds),
+        locked_by=worker_id,
+        attempts=F("attempts") + 1,
     )
     if won != 1:
         return None
@@ -66,8 +63,9 @@ def _mark_done(job: Job, worker_id: str, now: dt.datetime) -> bool:
     )
 
 
-def _mark_failed(job: Job, worker_id: str, now: dt.datetime, error: str,
-                 at: dt.datetime | None = None) -> str:
+def _mark_failed(
+    job: Job, worker_id: str, now: dt.datetime, error: str, at: dt.datetime | None = None
+) -> str:
     if job.attempts >= job.max_attempts:
         fields = {"state": Job.State.DEAD, "finished_at": now}
     else:
@@ -81,7 +79,10 @@ def _mark_failed(job: Job, worker_id: str, now: dt.datetime, error: str,
 def _mark_deferred(job: Job, worker_id: str, at: dt.datetime, reason: str) -> None:
     # A deferral is nobody's failure, so the try taken by the claim is given back.
     Job.objects.filter(_ours(job, worker_id)).update(
-        state=Job.State.QUEUED, run_at=at, lease_until=None, attempts=F("attempts") - 1,
+        state=Job.State.QUEUED,
+        run_at=at,
+        lease_until=None,
+        attempts=F("attempts") - 1,
         last_error=reason[:ERROR_LIMIT],
     )
 
@@ -118,8 +119,14 @@ def run_job(job: Job, *, worker_id: str, now: dt.datetime | None = None) -> str:
             state = _mark_failed(job, worker_id, clock(), str(exc), exc.at)
         except Exception:
             state = _mark_failed(job, worker_id, clock(), traceback.format_exc())
-        log.warning("job %s %s try %s/%s failed, now %s", job.pk, job.kind, job.attempts,
-                    job.max_attempts, state)
+        log.warning(
+            "job %s %s try %s/%s failed, now %s",
+            job.pk,
+            job.kind,
+            job.attempts,
+            job.max_attempts,
+            state,
+        )
         return state
 
 
@@ -177,7 +184,9 @@ def run_once(
     started = now or timezone.now()
     done = run_due_sweeps(worker_id=worker_id, now=started)
     candidates = list(
-        Job.objects.filter(due(started)).order_by("run_at", "id").values_list("id", flat=True)[:batch]
+        Job.objects.filter(due(started))
+        .order_by("run_at", "id")
+        .values_list("id", flat=True)[:batch]
     )
     for job_id in candidates:
         if stop is not None and stop():

@@ -20,6 +20,8 @@ TABLE = "kill_test_execution"
 @handler("test.record")
 def record_execution(payload: dict[str, Any], job: Job) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {TABLE} (job_id, worker) VALUES (%s, %s)",  # noqa: S608
-                       [job.pk, job.locked_by])
+        cursor.execute(
+            f"INSERT INTO {TABLE} (job_id, worker) VALUES (%s, %s)",  # noqa: S608
+            [job.pk, job.locked_by],
+        )
     time.sleep(payload.get("sleep", 0))  # keep the worker busy mid-batch when it is killed

@@ -85,8 +85,9 @@ class FakeServer:
                 return self.failure_code
         return ""
 
-    def handle(self, method: str, path: str, headers: dict[str, str],
-               body: bytes) -> tuple[int, dict[str, Any]]:
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
         raise NotImplementedError
 
 
@@ -108,18 +109,25 @@ class FakeAliyun(FakeServer):
         return hmac.compare_digest(given, expected)
 
     def handle(self, method, path, headers, body):
-        params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query,
-                                             keep_blank_values=True))
+        params = dict(
+            urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query, keep_blank_values=True)
+        )
         with self.lock:
             replay = params.get("SignatureNonce") in self.nonces
             self.nonces.add(params.get("SignatureNonce", ""))
-        if (params.get("AccessKeyId") != self.key_id or replay
-                or params.get("SignatureMethod") != "HMAC-SHA1"
-                or not self.signature_ok(method, dict(params))):
+        if (
+            params.get("AccessKeyId") != self.key_id
+            or replay
+            or params.get("SignatureMethod") != "HMAC-SHA1"
+            or not self.signature_ok(method, dict(params))
+        ):
             with self.lock:
                 self.bad_signatures += 1
-            return 400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is "
-                         "not matched with our calculation.", "RequestId": uuid.uuid4().hex}
+            return 400, {
+                "Code": "SignatureDoesNotMatch",
+                "Message": "Specified signature is not matched with our calculation.",
+                "RequestId": uuid.uuid4().hex,
+            }
         # The documented format is ISO 8601 in UTC with a Z; anything else is refused.
         dt.datetime.strptime(params["Timestamp"].replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S%z")
         if params["Action"] == "SendSms":
@@ -128,12 +136,17 @@ class FakeAliyun(FakeServer):
             biz_id = uuid.uuid4().hex[:20]
             with self.lock:
                 self.sends[params["OutId"]] += 1
-                self.records.append({
-                    "PhoneNum": params["PhoneNumbers"], "OutId": params["OutId"],
-                    "BizId": biz_id, "TemplateCode": params["TemplateCode"],
-                    "TemplateParam": json.loads(params["TemplateParam"]), "SendStatus": 3,
-                    "SendDate": time.strftime("%Y%m%d"),
-                })
+                self.records.append(
+                    {
+                        "PhoneNum": params["PhoneNumbers"],
+                        "OutId": params["OutId"],
+                        "BizId": biz_id,
+                        "TemplateCode": params["TemplateCode"],
+                        "TemplateParam": json.loads(params["TemplateParam"]),
+                        "SendStatus": 3,
+                        "SendDate": time.strftime("%Y%m%d"),
+                    }
+                )
             if self.delay:
                 time.sleep(self.delay)  # widen the window between "taken" and "answered"
             return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": "r"}
@@ -141,9 +154,14 @@ class FakeAliyun(FakeServer):
             with self.lock:
                 rows = [r for r in self.records if r["PhoneNum"] == params["PhoneNumber"]]
             size, page = int(params["PageSize"]), int(params["CurrentPage"])
-            chunk = rows[(page - 1) * size: page * size]
-            return 200, {"Code": "OK", "Message": "OK", "TotalCount": len(rows),
-                         "SmsSendDetailDTOs": {"SmsSendDetailDTO": chunk}, "RequestId": "r"}
+            chunk = rows[(page - 1) * size : page * size]
+            return 200, {
+                "Code": "OK",
+                "Message": "OK",
+                "TotalCount": len(rows),
+                "SmsSendDetailDTOs": {"SmsSendDetailDTO": chunk},
+                "RequestId": "r",
+            }
         return 404, {"Code": "InvalidAction.NotFound", "Message": params["Action"]}
 
 
@@ -163,16 +181,23 @@ class FakeTencent(FakeServer):
         secret_id, _, scope = credential.partition("/")
         timestamp = lower.get("x-tc-timestamp", "0")
         day = dt.datetime.fromtimestamp(int(timestamp), dt.UTC).date().isoformat()
-        if (algorithm != "TC3-HMAC-SHA256" or secret_id != self.secret_id
-                or scope != f"{day}/sms/tc3_request"):
+        if (
+            algorithm != "TC3-HMAC-SHA256"
+            or secret_id != self.secret_id
+            or scope != f"{day}/sms/tc3_request"
+        ):
             return False
         signed = parts.get("SignedHeaders", "").split(";")
         # Documented: header names and values lower-cased and trimmed, each line ending in \n.
         canonical_headers = "".join(f"{h}:{lower[h].strip().lower()}\n" for h in signed)
-        canonical = (f"POST\n/\n\n{canonical_headers}\n{';'.join(signed)}\n"
-                     f"{hashlib.sha256(body).hexdigest()}")
-        to_sign = (f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n"
-                   f"{hashlib.sha256(canonical.encode()).hexdigest()}")
+        canonical = (
+            f"POST\n/\n\n{canonical_headers}\n{';'.join(signed)}\n"
+            f"{hashlib.sha256(body).hexdigest()}"
+        )
+        to_sign = (
+            f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n"
+            f"{hashlib.sha256(canonical.encode()).hexdigest()}"
+        )
         key = ("TC3" + self.secret_key).encode()
         for part in (day, "sms", "tc3_request"):
             key = hmac.new(key, part.encode(), hashlib.sha256).digest()
@@ -183,24 +208,44 @@ class FakeTencent(FakeServer):
         if method != "POST" or not self.signature_ok(headers, body):
             with self.lock:
                 self.bad_signatures += 1
-            return 200, {"Response": {"Error": {"Code": "AuthFailure.SignatureFailure",
-                                                "Message": "signature mismatch"},
-                                      "RequestId": "r"}}
+            return 200, {
+                "Response": {
+                    "Error": {
+                        "Code": "AuthFailure.SignatureFailure",
+                        "Message": "signature mismatch",
+                    },
+                    "RequestId": "r",
+                }
+            }
         payload = json.loads(body)
         action = {k.lower(): v for k, v in headers.items()}["x-tc-action"]
         if action == "SendSms":
             if code := self._take_failure():
-                return 200, {"Response": {"Error": {"Code": code, "Message": "simulated"},
-                                          "RequestId": "r"}}
+                return 200, {
+                    "Response": {"Error": {"Code": code, "Message": "simulated"}, "RequestId": "r"}
+                }
             with self.lock:
                 self.sends[payload["SessionContext"]] += 1
                 self.records.append(payload)
-            return 200, {"Response": {"SendStatusSet": [{
-                "SerialNo": uuid.uuid4().hex, "PhoneNumber": payload["PhoneNumberSet"][0],
-                "Fee": 1, "SessionContext": payload["SessionContext"], "Code": "Ok",
-                "Message": "send success", "IsoCode": "CN"}], "RequestId": "r"}}
-        return 200, {"Response": {"Error": {"Code": "InvalidAction", "Message": action},
-                                  "RequestId": "r"}}
+            return 200, {
+                "Response": {
+                    "SendStatusSet": [
+                        {
+                            "SerialNo": uuid.uuid4().hex,
+                            "PhoneNumber": payload["PhoneNumberSet"][0],
+                            "Fee": 1,
+                            "SessionContext": payload["SessionContext"],
+                            "Code": "Ok",
+                            "Message": "send success",
+                            "IsoCode": "CN",
+                        }
+                    ],
+                    "RequestId": "r",
+                }
+            }
+        return 200, {
+            "Response": {"Error": {"Code": "InvalidAction", "Message": action}, "RequestId": "r"}
+        }
 
 
 class FakeWechat(FakeServer):

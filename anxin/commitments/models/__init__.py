@@ -5,6 +5,12 @@ from .clocks import Breach, Clock, ClockEvent
 from .commitments import Commitment, JobKind
 
 __all__ = [
-    "AdminAlert", "Breach", "Calendar", "CalendarDay", "Clock", "ClockEvent", "Commitment",
+    "AdminAlert",
+    "Breach",
+    "Calendar",
+    "CalendarDay",
+    "Clock",
+    "ClockEvent",
+    "Commitment",
     "JobKind",
 ]

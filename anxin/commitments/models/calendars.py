@@ -28,15 +28,23 @@ class Calendar(models.Model):
     description = models.CharField(_("description"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.WORKING)
     weekly = models.JSONField(
-        _("weekly hours"), default=dict, blank=True,
-        help_text=_('Hours per weekday, e.g. {"mon": [["08:30", "12:00"], ["13:00", "17:30"]]}; '
-                    'an optional "adjusted" entry gives the hours of adjusted working days.'),
+        _("weekly hours"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Hours per weekday, e.g. {"mon": [["08:30", "12:00"], ["13:00", "17:30"]]}; '
+            'an optional "adjusted" entry gives the hours of adjusted working days.'
+        ),
     )
     timezone = models.CharField(_("time zone"), max_length=64, default=DEFAULT_TIMEZONE)
     holidays_until = models.DateField(
-        _("holiday data complete until"), null=True, blank=True,
-        help_text=_("The last day the holiday table is complete for; later days follow the "
-                    "weekly rule and raise an alert."),
+        _("holiday data complete until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The last day the holiday table is complete for; later days follow the "
+            "weekly rule and raise an alert."
+        ),
     )
 
     class Meta:
@@ -69,8 +77,12 @@ class Calendar(models.Model):
         for day, kind in days.values_list("date", "kind"):
             (holidays if kind == CalendarDay.Kind.HOLIDAY else workdays).append(day)
         return WorkingCalendar(
-            self.name, weekly=self.weekly, holidays=holidays, workdays=workdays,
-            horizon=self.holidays_until, timezone=self.timezone,
+            self.name,
+            weekly=self.weekly,
+            holidays=holidays,
+            workdays=workdays,
+            horizon=self.holidays_until,
+            timezone=self.timezone,
         )
 
 

@@ -25,21 +25,28 @@ class Clock(models.Model):
 
     job_kind = models.CharField(_("job kind"), max_length=32)
     job_id = models.CharField(_("job"), max_length=64)
-    commitment = models.ForeignKey(Commitment, verbose_name=_("commitment"),
-                                   on_delete=models.PROTECT, related_name="clocks")
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("commitment"), on_delete=models.PROTECT, related_name="clocks"
+    )
     commitment_version = models.PositiveIntegerField(_("commitment version"))
     terms = models.JSONField(_("terms"), default=dict)
     attrs = models.JSONField(_("job attributes"), default=dict, blank=True)
-    region = models.ForeignKey("network.Region", verbose_name=_("region"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
-    state = models.CharField(_("state"), max_length=16, choices=ClockState.choices,
-                             default=ClockState.RUNNING)
+    region = models.ForeignKey(
+        "network.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=ClockState.choices, default=ClockState.RUNNING
+    )
     started_at = models.DateTimeField(_("started at"))
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
     warn_at = models.DateTimeField(_("warning at"), null=True, blank=True, db_index=True)
     escalate_at = models.DateTimeField(_("escalation at"), null=True, blank=True, db_index=True)
-    next_fire_at = models.DateTimeField(_("next update at"), null=True, blank=True,
-                                        db_index=True)
+    next_fire_at = models.DateTimeField(_("next update at"), null=True, blank=True, db_index=True)
     sequence = models.PositiveIntegerField(_("updates sent"), default=0)
     paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(_("seconds paused"), default=0)
@@ -63,7 +70,8 @@ class Clock(models.Model):
             # The same start event delivered twice must not start a second clock.
             models.UniqueConstraint(
                 fields=["job_kind", "job_id", "commitment"],
-                condition=Q(state__in=OPEN_STATES), name="commitments_one_open_clock",
+                condition=Q(state__in=OPEN_STATES),
+                name="commitments_one_open_clock",
             ),
         ]
 
@@ -92,8 +100,9 @@ class Clock(models.Model):
 class ClockEvent(models.Model):
     """A stored state change of a clock (started, paused, warned, breached, ...)."""
 
-    clock = models.ForeignKey(Clock, verbose_name=_("clock"), on_delete=models.CASCADE,
-                              related_name="events")
+    clock = models.ForeignKey(
+        Clock, verbose_name=_("clock"), on_delete=models.CASCADE, related_name="events"
+    )
     at = models.DateTimeField(_("at"))
     kind = models.CharField(_("kind"), max_length=16, choices=ClockEventKind.choices)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
@@ -116,15 +125,23 @@ class Breach(models.Model):
     the breach was noticed, then, once the clock stops, up to the stop.
     """
 
-    clock = models.OneToOneField(Clock, verbose_name=_("clock"), on_delete=models.PROTECT,
-                                 related_name="breach")
+    clock = models.OneToOneField(
+        Clock, verbose_name=_("clock"), on_delete=models.PROTECT, related_name="breach"
+    )
     job_kind = models.CharField(_("job kind"), max_length=32)
     job_id = models.CharField(_("job"), max_length=64)
-    commitment = models.ForeignKey(Commitment, verbose_name=_("commitment"),
-                                   on_delete=models.PROTECT, related_name="breaches")
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("commitment"), on_delete=models.PROTECT, related_name="breaches"
+    )
     commitment_version = models.PositiveIntegerField(_("commitment version"))
-    region = models.ForeignKey("network.Region", verbose_name=_("region"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
+    region = models.ForeignKey(
+        "network.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     due_at = models.DateTimeField(_("due at"))
     breached_at = models.DateTimeField(_("breached at"), db_index=True)
     overdue_seconds = models.PositiveIntegerField(_("overdue by (seconds)"), default=0)
@@ -143,6 +160,9 @@ class Breach(models.Model):
         return f"{self.commitment_id} @ {self.job_kind}:{self.job_id}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"job": f"{self.job_kind}:{self.job_id}", "due_at": self.due_at.isoformat(),
-                "breached_at": self.breached_at.isoformat(),
-                "overdue_seconds": self.overdue_seconds}
+        return {
+            "job": f"{self.job_kind}:{self.job_id}",
+            "due_at": self.due_at.isoformat(),
+            "breached_at": self.breached_at.isoformat(),
+            "overdue_seconds": self.overdue_seconds,
+        }

@@ -15,12 +15,14 @@ from .sms_aliyun import AliyunSms
 from .sms_tencent import TencentSms
 from .wechat import WechatTemplate
 
-__all__ = ["ChannelAdapter", "LookupResult", "Outcome", "Outgoing", "ProviderError",
-           "adapter_for"]
+__all__ = ["ChannelAdapter", "LookupResult", "Outcome", "Outgoing", "ProviderError", "adapter_for"]
 
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
-    "console": ConsoleChannel, "aliyun": AliyunSms, "tencent": TencentSms,
-    "wechat": WechatTemplate, "email": EmailChannel,
+    "console": ConsoleChannel,
+    "aliyun": AliyunSms,
+    "tencent": TencentSms,
+    "wechat": WechatTemplate,
+    "email": EmailChannel,
 }
 
 

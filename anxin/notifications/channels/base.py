@@ -54,8 +54,9 @@ class ProviderError(Exception):
     message, so the next try looks it up before sending again.
     """
 
-    def __init__(self, message: str, *, transient: bool = True, code: str = "",
-                 ambiguous: bool = False) -> None:
+    def __init__(
+        self, message: str, *, transient: bool = True, code: str = "", ambiguous: bool = False
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.code = code
@@ -80,8 +81,9 @@ class ChannelAdapter:
         return LookupResult(Outcome.UNKNOWN)
 
 
-def http_json(method: str, url: str, *, body: bytes | None = None,
-              headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+def http_json(
+    method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     """Call a provider and decode its JSON answer, whatever the HTTP status.
 
     Providers put the reason of a refusal in a JSON body with a 4xx status, so that body is
@@ -97,8 +99,9 @@ def http_json(method: str, url: str, *, body: bytes | None = None,
     except urllib.error.URLError as exc:
         # Refused or unresolvable: the request never left, so a plain retry is safe.
         never_sent = isinstance(exc.reason, ConnectionRefusedError | socket.gaierror)
-        raise ProviderError(f"cannot reach {endpoint}: {exc.reason}",
-                            ambiguous=not never_sent) from exc
+        raise ProviderError(
+            f"cannot reach {endpoint}: {exc.reason}", ambiguous=not never_sent
+        ) from exc
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
         raise ProviderError(f"{endpoint}: {exc!r}", ambiguous=True) from exc
     try:
@@ -106,8 +109,9 @@ def http_json(method: str, url: str, *, body: bytes | None = None,
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         # A gateway error page (5xx) means the API did not process it; a 2xx we cannot read
         # may well have been a success.
-        raise ProviderError(f"HTTP {status}: not JSON: {raw[:200]!r}",
-                            ambiguous=status < 500) from exc
+        raise ProviderError(
+            f"HTTP {status}: not JSON: {raw[:200]!r}", ambiguous=status < 500
+        ) from exc
     if not isinstance(data, dict):
         raise ProviderError(f"HTTP {status}: unexpected answer {data!r:.200}")
     return status, data

@@ -29,9 +29,14 @@ from .base import ChannelAdapter, LookupResult, Outcome, Outgoing, ProviderError
 VERSION = "2017-05-25"
 # Errors about one message; anything else is the provider's or our account's problem.
 PERMANENT_CODES = {
-    "isv.MOBILE_NUMBER_ILLEGAL", "isv.INVALID_PARAMETERS", "isv.TEMPLATE_MISSING_PARAMETERS",
-    "isv.INVALID_JSON_PARAM", "isv.PARAM_LENGTH_LIMIT", "isv.PARAM_NOT_SUPPORT_URL",
-    "isv.BLACK_KEY_CONTROL_LIMIT", "isv.MOBILE_COUNT_OVER_LIMIT",
+    "isv.MOBILE_NUMBER_ILLEGAL",
+    "isv.INVALID_PARAMETERS",
+    "isv.TEMPLATE_MISSING_PARAMETERS",
+    "isv.INVALID_JSON_PARAM",
+    "isv.PARAM_LENGTH_LIMIT",
+    "isv.PARAM_NOT_SUPPORT_URL",
+    "isv.BLACK_KEY_CONTROL_LIMIT",
+    "isv.MOBILE_COUNT_OVER_LIMIT",
 }
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -62,32 +67,44 @@ class AliyunSms(ChannelAdapter):
         if not (self.key_id and self.secret):
             raise ProviderError("ANXIN_ALIYUN_ACCESS_KEY_ID/SECRET are not set")
         query = {
-            "AccessKeyId": self.key_id, "Action": action, "Format": "JSON",
-            "RegionId": self.region, "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": uuid.uuid4().hex, "SignatureVersion": "1.0",
+            "AccessKeyId": self.key_id,
+            "Action": action,
+            "Format": "JSON",
+            "RegionId": self.region,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": uuid.uuid4().hex,
+            "SignatureVersion": "1.0",
             "Timestamp": timezone.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "Version": VERSION, **params,
+            "Version": VERSION,
+            **params,
         }
         query["Signature"] = sign(query, self.secret)
         url = f"{self.base_url.rstrip('/')}/?{urllib.parse.urlencode(query, quote_via=urllib.parse.quote)}"
         status, data = http_json("GET", url)
         code = str(data.get("Code", ""))
         if code != "OK":
-            raise ProviderError(f"aliyun {action} HTTP {status} {code}: {data.get('Message', '')}",
-                                transient=code not in PERMANENT_CODES, code=code)
+            raise ProviderError(
+                f"aliyun {action} HTTP {status} {code}: {data.get('Message', '')}",
+                transient=code not in PERMANENT_CODES,
+                code=code,
+            )
         return data
 
     def send(self, message: Outgoing) -> str:
         if not message.template_id:
             raise ProviderError("the SMS template has no Aliyun TemplateCode", transient=False)
-        data = self.call("SendSms", {
-            "PhoneNumbers": message.recipient,
-            "SignName": self.sign_name,
-            "TemplateCode": message.template_id,
-            "TemplateParam": json.dumps({k: str(v) for k, v in message.params.items()},
-                                        ensure_ascii=False),
-            "OutId": message.out_id,
-        })
+        data = self.call(
+            "SendSms",
+            {
+                "PhoneNumbers": message.recipient,
+                "SignName": self.sign_name,
+                "TemplateCode": message.template_id,
+                "TemplateParam": json.dumps(
+                    {k: str(v) for k, v in message.params.items()}, ensure_ascii=False
+                ),
+                "OutId": message.out_id,
+            },
+        )
         return str(data.get("BizId", ""))
 
     def lookup(self, message: Outgoing) -> LookupResult:
@@ -97,10 +114,15 @@ class AliyunSms(ChannelAdapter):
         while day <= today:
             page = 1
             while True:
-                data = self.call("QuerySendDetails", {
-                    "PhoneNumber": message.recipient, "SendDate": day.strftime("%Y%m%d"),
-                    "PageSize": "50", "CurrentPage": str(page),
-                })
+                data = self.call(
+                    "QuerySendDetails",
+                    {
+                        "PhoneNumber": message.recipient,
+                        "SendDate": day.strftime("%Y%m%d"),
+                        "PageSize": "50",
+                        "CurrentPage": str(page),
+                    },
+                )
                 rows = (data.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
                 for row in rows:
                     if row.get("OutId") == message.out_id:

@@ -38,14 +38,18 @@ class WechatTemplate(ChannelAdapter):
             cached = _token.get(self.app_id)
             if cached and not refresh and cached[1] > time.monotonic():
                 return cached[0]
-            query = urllib.parse.urlencode({"grant_type": "client_credential",
-                                            "appid": self.app_id, "secret": self.app_secret})
+            query = urllib.parse.urlencode(
+                {"grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret}
+            )
             _status, data = http_json("GET", f"{self.base_url}/cgi-bin/token?{query}")
             token = data.get("access_token")
             if not token:
                 raise ProviderError(f"wechat token: {data.get('errcode')} {data.get('errmsg')}")
             # Renew five minutes early so a token never expires between fetch and use.
-            _token[self.app_id] = (str(token), time.monotonic() + int(data.get("expires_in", 7200)) - 300)
+            _token[self.app_id] = (
+                str(token),
+                time.monotonic() + int(data.get("expires_in", 7200)) - 300,
+            )
             return str(token)
 
     def send(self, message: Outgoing) -> str:
@@ -65,13 +69,18 @@ class WechatTemplate(ChannelAdapter):
         for refresh in (False, True):
             token = self.access_token(refresh=refresh)
             _status, data = http_json(
-                "POST", f"{self.base_url}/cgi-bin/message/template/send?access_token={token}",
-                body=body, headers={"Content-Type": "application/json; charset=utf-8"},
+                "POST",
+                f"{self.base_url}/cgi-bin/message/template/send?access_token={token}",
+                body=body,
+                headers={"Content-Type": "application/json; charset=utf-8"},
             )
             code = int(data.get("errcode", -1))
             if code == 0:
                 return str(data.get("msgid", ""))
             if code not in TOKEN_ERRORS:
                 break
-        raise ProviderError(f"wechat template send {code}: {data.get('errmsg', '')}",
-                            transient=code not in PERMANENT_ERRORS, code=str(code))
+        raise ProviderError(
+            f"wechat template send {code}: {data.get('errmsg', '')}",
+            transient=code not in PERMANENT_ERRORS,
+            code=str(code),
+        )

@@ -45,6 +45,9 @@ class JobPhoto(models.Model):
         verbose_name = _("on-site photo")
         verbose_name_plural = _("on-site photos")
 
+    def __str__(self) -> str:
+        return f"{self.job} photo {self.pk}"
+
 
 class JobNote(models.Model):
     """A progress note from the crew or the desk."""
@@ -62,6 +65,9 @@ class JobNote(models.Model):
         verbose_name = _("progress note")
         verbose_name_plural = _("progress notes")
 
+    def __str__(self) -> str:
+        return f"{self.job}: {self.text[:40]}"
+
 
 class JobChecklistTick(models.Model):
     """One checklist item confirmed on site by a named crew member."""
@@ -78,6 +84,9 @@ class JobChecklistTick(models.Model):
         constraints = [models.UniqueConstraint(fields=["job", "item"], name="rescue_checklist_once")]
         verbose_name = _("checklist item")
         verbose_name_plural = _("checklist")
+
+    def __str__(self) -> str:
+        return f"{self.job}: {self.item}"
 
 
 class ComplianceReview(models.Model):
@@ -101,6 +110,9 @@ class ComplianceReview(models.Model):
         verbose_name = _("compliance review")
         verbose_name_plural = _("compliance reviews")
 
+    def __str__(self) -> str:
+        return f"{self.job}: {self.verdict}"
+
 
 class ConfirmationForm(models.Model):
     """救援服务确认单: what was done, times and advice, signed by the customer (RSC-4)."""
@@ -120,9 +132,13 @@ class ConfirmationForm(models.Model):
         verbose_name = _("rescue service confirmation form")
         verbose_name_plural = _("rescue service confirmation forms")
 
+    def __str__(self) -> str:
+        return f"{self.job} confirmation"
+
     @property
     def is_signed(self) -> bool:
         return bool(self.signature_svg and self.signed_at)
+
 
 
 class FinalReview(models.Model):
@@ -140,3 +156,6 @@ class FinalReview(models.Model):
     class Meta:
         verbose_name = _("final review")
         verbose_name_plural = _("final reviews")
+
+    def __str__(self) -> str:
+        return f"{self.job} final review"

@@ -1,7 +1,7 @@
 """``anxin sla``: compute a due time with the clocks' own code, and list the calendars.
 
-    anxin sla due --calendar cn-workday --start 2026-09-30T16:00+08:00 --target 2h
-    anxin sla calendars
+anxin sla due --calendar cn-workday --start 2026-09-30T16:00+08:00 --target 2h
+anxin sla calendars
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ def parse_start(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise CommandError(f"--start {text!r} is not an ISO 8601 time "
-                           "(e.g. 2026-09-30T16:00+08:00)") from exc
+        raise CommandError(
+            f"--start {text!r} is not an ISO 8601 time (e.g. 2026-09-30T16:00+08:00)"
+        ) from exc
     if value.tzinfo is None or value.utcoffset() is None:
-        raise CommandError(f"--start {text!r} has no UTC offset: write it like "
-                           f"{value.isoformat(timespec='minutes')}+08:00")
+        raise CommandError(
+            f"--start {text!r} has no UTC offset: write it like "
+            f"{value.isoformat(timespec='minutes')}+08:00"
+        )
     return value
 
 
@@ -44,7 +47,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "calendars":
             for calendar in Calendar.objects.order_by("name"):
-                horizon = f"  holidays until {calendar.holidays_until}" if calendar.holidays_until else ""
+                horizon = (
+                    f"  holidays until {calendar.holidays_until}" if calendar.holidays_until else ""
+                )
                 self.stdout.write(f"{calendar.name}\t{calendar.kind}{horizon}")
             return
         start = parse_start(options["start"])
@@ -58,6 +63,8 @@ class Command(BaseCommand):
         except (calendars.UnknownCalendar, CalendarError) as exc:
             raise CommandError(str(exc)) from exc
         for year in sorted(result.fallback_years):
-            self.stderr.write(f"warning: calendar {calendar.name} has no holiday data for "
-                              f"{year}: using the weekly rule")
+            self.stderr.write(
+                f"warning: calendar {calendar.name} has no holiday data for "
+                f"{year}: using the weekly rule"
+            )
         self.stdout.write(result.at.astimezone(zone(calendar.timezone)).isoformat())

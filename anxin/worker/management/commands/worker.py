@@ -24,12 +24,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Run one batch and exit.")
         parser.add_argument("--batch", type=int, default=50, help="Jobs claimed per round.")
-        parser.add_argument("--sleep", type=float, default=1.0,
-                            help="Seconds to wait when there was nothing to do.")
-        parser.add_argument("--lease-seconds", type=int, default=60,
-                            help="How long a claimed job is ours before others may take it.")
-        parser.add_argument("--id", dest="worker_id", default="",
-                            help="Worker name in the job table (default host:pid).")
+        parser.add_argument(
+            "--sleep", type=float, default=1.0, help="Seconds to wait when there was nothing to do."
+        )
+        parser.add_argument(
+            "--lease-seconds",
+            type=int,
+            default=60,
+            help="How long a claimed job is ours before others may take it.",
+        )
+        parser.add_argument(
+            "--id",
+            dest="worker_id",
+            default="",
+            help="Worker name in the job table (default host:pid).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker_id = options["worker_id"] or f"{socket.gethostname()}:{os.getpid()}"
@@ -42,15 +51,23 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        log.info("worker %s started (batch %s, lease %ss)", worker_id, options["batch"],
-                 options["lease_seconds"])
+        log.info(
+            "worker %s started (batch %s, lease %ss)",
+            worker_id,
+            options["batch"],
+            options["lease_seconds"],
+        )
         total = 0
         while not self.stopping:
             if not connection.in_atomic_block:  # (call_command inside a test transaction)
                 # Drops a connection the database closed meanwhile (restart, failover).
                 close_old_connections()
-            done = run_once(worker_id=worker_id, batch=options["batch"],
-                            lease_seconds=options["lease_seconds"], stop=lambda: self.stopping)
+            done = run_once(
+                worker_id=worker_id,
+                batch=options["batch"],
+                lease_seconds=options["lease_seconds"],
+                stop=lambda: self.stopping,
+            )
             total += done
             if done:
                 log.info("worker %s processed %s", worker_id, done)
