@@ -31,8 +31,10 @@ run: install
 	  $(ANXIN) worker & \
 	  $(ANXIN) runserver --noreload $(HOST):$(PORT)
 
+# On SQLite the test database is a file, so the worker-kill test's child process shares it.
 test: install
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	@mkdir -p data
+	ANXIN_TEST_SQLITE=$${ANXIN_TEST_SQLITE:-$(CURDIR)/data/test.sqlite3} $(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check anxin tests bench

@@ -88,7 +88,7 @@ def test_the_head_counts_every_entry(outlet):
     assert head.last_seq == ChangeLogEntry.objects.count()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_command_fails_after_an_entry_is_edited_with_sqlite3(tmp_path):
     """The issue's own check: edit one stored entry by hand with sqlite3, the command fails."""
     if connection.vendor != "sqlite":

@@ -39,6 +39,15 @@ def at(text: str) -> dt.datetime:
 T0 = at("2026-11-23T10:00:00+08:00")  # a Monday
 
 
+@pytest.fixture(autouse=True)
+def no_job_app_contacts(monkeypatch):
+    """These tests drive clocks on bare job ids; the rescue app's contact resolver (which
+    reads real rescue jobs) is set aside so the clocks' own attributes are used."""
+    from anxin.commitments import handlers
+
+    monkeypatch.setattr(handlers, "_contacts", {})
+
+
 @pytest.fixture
 def east_crew(east):
     """A dispatcher with a phone on the staff list, a manager by e-mail, a national commander."""

@@ -94,7 +94,7 @@ def test_notify_twice_with_the_same_key_queues_one_message(sms_template):
     assert Job.objects.get().dedupe_key == f"notify:{first.pk}"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_notification_in_a_transaction_that_rolls_back_is_never_sent():
     MessageTemplate.objects.update_or_create(
         code="test.progress",

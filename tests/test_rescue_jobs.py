@@ -252,3 +252,19 @@ def test_gps_batch_keeps_good_rows_reports_bad_ones_and_ignores_old_fixes(dispat
     unit.refresh_from_db()
     assert (unit.last_lat, unit.last_lon) == (30.30, 120.20)
     assert UnitPosition.objects.filter(unit=unit).count() == 2  # the duplicate fix is stored once
+
+
+def test_the_progress_update_tells_the_current_state_and_eta(dispatcher, east, hangzhou, unit):
+    from anxin.commitments.handlers import sweep
+    from anxin.notifications.models import Message
+
+    job = new_job(dispatcher, east, hangzhou)
+    job = actions.perform(job, "check", actor=dispatcher, at=T0 + dt.timedelta(minutes=1))
+    job = actions.dispatch(job, unit, actor=dispatcher, eta_seconds=900, at=T0 + dt.timedelta(minutes=2))
+    with time_machine.travel(T0 + dt.timedelta(minutes=31), tick=False):
+        sweep(timezone.now())
+    message = Message.objects.get(purpose__startswith="rescue.progress", job_ref__contains=str(job.pk))
+    assert message.recipient == "13812345678"
+    assert job.number in message.body
+    assert any(state in message.body for state in ("已派车", "Dispatched"))
+    assert "10:17" in message.body  # the ETA set at dispatch, in Beijing time

@@ -63,7 +63,7 @@ def fresh_calls():
     sweeps.clear()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_job_enqueued_in_a_transaction_that_rolls_back_does_not_exist():
     with pytest.raises(ZeroDivisionError), transaction.atomic():
         enqueue("test.ok", {"name": "lost"})
@@ -71,7 +71,7 @@ def test_a_job_enqueued_in_a_transaction_that_rolls_back_does_not_exist():
     assert not Job.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_job_enqueued_in_a_transaction_that_commits_exists():
     with transaction.atomic():
         job = enqueue("test.ok", {"name": "kept"}, dedupe_key="k-1")
@@ -278,7 +278,7 @@ def counts() -> tuple[int, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_killing_the_worker_mid_batch_loses_and_repeats_nothing(settings):
     from anxin.notifications.api import notify
     from anxin.notifications.models import Message, MessageTemplate

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 NAV = [
     ("home", _("Overview")),
+    ("rescue:console", _("Dispatch console")),
+    ("rescue:jobs", _("Rescue jobs")),
     ("network:outlets", _("Outlets")),
     ("network:bases", _("Rescue bases")),
     ("network:units", _("Rescue units")),

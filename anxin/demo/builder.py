@@ -35,6 +35,8 @@ from . import catalog
 from .catalog import near, unique
 from .context import HISTORY_DAYS, Demo, persist
 from .customers import build_consents, build_customers, build_fleets, build_vehicles
+from .rescue_history import build_daily_checks, build_rescue_history
+from .rescue_now import build_open_jobs
 
 PROVINCES = {"33": "浙江省", "44": "广东省"}
 LICENCE_PREFIX = {
@@ -453,6 +455,10 @@ STEPS: tuple[Callable[[Demo], None], ...] = (
     build_consents,
     build_vehicles,
     build_logins,
+    # After the logins: the rescue history's steps are signed by the demo users.
+    build_daily_checks,
+    build_rescue_history,
+    build_open_jobs,
 )
 
 

@@ -7,10 +7,11 @@ and takes minutes for the thousands of customers and vehicles of the demo city.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 
 from anxin.audit.changelog import change_for, record, snapshot
+from anxin.audit.signals import tracked
 
 # How far back the demo's recorded history goes (customers registered, consents, ...).
 HISTORY_DAYS = 56
@@ -76,19 +78,46 @@ class Demo:
         return self.today - dt.timedelta(days=self.rng.randint(low, high))
 
 
-def persist(demo: Demo, objs: Sequence[M]) -> list[M]:
-    """Insert rows in bulk and append one ``create`` entry per row to the change log."""
+def persist(demo: Demo, objs: Sequence[M], *, dated: Sequence[str] = ()) -> list[M]:
+    """Insert rows in bulk and append one ``create`` entry per row to the change log.
+
+    ``dated`` names ``auto_now_add`` fields whose historical values the rows already carry
+    (when a review was made, a box ticked): kept instead of being stamped with the clock.
+    Models exempt from the change log (clocks, GPS fixes) get no entries, as when saved.
+    """
     if not objs:
         return []
     model = type(objs[0])
-    created = model.objects.bulk_create(objs, batch_size=BATCH)
+    with historical(model, dated):
+        created = model.objects.bulk_create(objs, batch_size=BATCH)
     # SQLite (RETURNING, 3.35+) and PostgreSQL both hand back the new keys; the change log
     # needs them, so a backend that does not is an error rather than a silent gap.
     if any(obj.pk is None for obj in created):
         raise RuntimeError(f"bulk_create did not return primary keys for {model._meta.label}")
-    log_created(created)
+    if tracked(model):
+        log_created(created)
     demo.counts[model._meta.label_lower] += len(created)
     return list(created)
+
+
+@contextlib.contextmanager
+def historical(model: type[models.Model], names: Sequence[str]) -> Iterator[None]:
+    """Let ``auto_now_add`` fields keep the values set on the rows, for one bulk insert.
+
+    ``bulk_create`` stamps such fields with the current time; writing the history back with a
+    second UPDATE per row would double the cost. The build runs in one thread, and the flag
+    is restored even if the insert fails.
+    """
+    fields = [model._meta.get_field(name) for name in names]
+    for f in fields:
+        if not getattr(f, "auto_now_add", False):
+            raise ValueError(f"{model._meta.label}.{f.name} is not an auto_now_add field")
+        f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f in fields:
+            f.auto_now_add = True
 
 
 def log_created(objs: Sequence[models.Model]) -> None:

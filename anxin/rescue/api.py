@@ -212,3 +212,42 @@ def post_positions(request: HttpRequest, payload: BatchIn) -> Any:
                          speed_kmh=f.speed_kmh, heading=f.heading) for i, f in enumerate(payload.fixes)]
     outcome = record_positions(request.user, fixes, now=timezone.now())
     return outcome
+
+
+class ProposalOut(Schema):
+    unit_id: int
+    unit_code: str
+    eta_seconds: float
+    eta_at: dt.datetime
+    rank: int
+    reasons: list[str]
+    passed_rules: list[str]
+
+
+class RejectionOut(Schema):
+    unit_id: int
+    unit_code: str
+    rule: str
+    reason: str
+
+
+class ProposalsOut(Schema):
+    proposals: list[ProposalOut]
+    rejections: list[RejectionOut]
+
+
+@router.get("/jobs/{job_id}/proposals", response=ProposalsOut)
+def job_proposals(request: HttpRequest, job_id: Id, limit: Annotated[int, Field(ge=1, le=20)] = 5) -> Any:
+    """The best units for the job by ETA, each with the rules it passed and why it ranks there;
+    and the units turned down, with the rule they failed."""
+    from .proposals import proposals_for
+
+    job = get_visible(request, RescueJob, job_id)
+    result = proposals_for(job, request.user, limit=limit)
+    return {
+        "proposals": [{"unit_id": p.unit.pk, "unit_code": p.unit.code, "eta_seconds": p.eta_seconds,
+                       "eta_at": p.eta_at, "rank": p.rank, "reasons": p.reasons,
+                       "passed_rules": p.passed_rules} for p in result.proposals],
+        "rejections": [{"unit_id": r.unit.pk, "unit_code": r.unit.code, "rule": r.rule,
+                        "reason": r.reason} for r in result.rejections],
+    }

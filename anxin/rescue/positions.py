@@ -50,7 +50,13 @@ def _problem(fix: PositionFix, now: dt.datetime) -> tuple[str, str] | None:
 
 
 def record_positions(user: Any, fixes: list[PositionFix], *, now: dt.datetime) -> dict[str, Any]:
-    units = {u.code: u for u in restrict(RescueUnit.objects.filter(code__in={f.unit_code for f in fixes}), user, "change")}
+    codes = {f.unit_code for f in fixes}
+    allowed = restrict(RescueUnit.objects.filter(code__in=codes), user, "change")
+    staff = getattr(user, "staff", None)
+    if staff is not None and staff.unit_id is not None:
+        # The crew's phone reports its own unit (DSP-6), though a technician may not edit units.
+        allowed = allowed | restrict(RescueUnit.objects.filter(code__in=codes, pk=staff.unit_id), user, "view")
+    units = {u.code: u for u in allowed}
     rejected: list[dict[str, Any]] = []
     good: list[PositionFix] = []
     for fix in fixes:

@@ -13,6 +13,8 @@ class Job(models.Model):
     Written in the same transaction as the business change that causes it. A worker claims it
     by a conditional update (``WHERE state = old``) and holds it for a lease; a job whose lease
     ran out while ``running`` was abandoned by a killed worker and is claimed again.
+    ``failed`` means the last try failed and another is scheduled at ``run_at``; ``dead``
+    means it gave up after ``max_attempts`` tries (an administrator may retry it).
     """
 
     changelog_exempt = True  # high-volume bookkeeping: the job table is its own record

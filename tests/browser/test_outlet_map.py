@@ -7,7 +7,7 @@ import pytest
 from anxin.accounts.roles import Role
 from anxin.network.models import City, Outlet, Region
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture

@@ -26,14 +26,13 @@
   }
   window.anxinMap = function (el, points) {
     var crs = el.dataset.tileCrs || "wgs84";
-    var map = L.map(el, { preferCanvas: true });
+    var map = L.map(el);  // SVG markers: a few hundred points, each hoverable and testable
     if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 18 }).addTo(map); }
     var layer = L.featureGroup().addTo(map);
     points.forEach(function (p) {
       var ll = toTiles(crs, p.lat, p.lon);
       var m = L.circleMarker(ll, { radius: p.radius || 7, color: p.color || "#0b6e4f", weight: 2, fillOpacity: 0.6 });
       m.bindTooltip(p.label, { permanent: !!p.permanent, direction: "top" });
-      m.options.anxinId = p.id; m.getElement && 0;
       m.addTo(layer);
     });
     if (points.length) { map.fitBounds(layer.getBounds().pad(0.15)); } else { map.setView([30.27, 120.15], 10); }
