@@ -67,13 +67,17 @@ def offset_point(x_km: float, y_km: float) -> Point:
 def make_fleet(n: int, rng: np.random.Generator) -> list[UnitSnapshot]:
     """``n`` units spread uniformly over the area, with a realistic mix of everything."""
     xy = rng.uniform(-HALF_SIDE_KM, HALF_SIDE_KM, size=(n, 2))
-    kinds = rng.choice([UnitKind.TOW_TRUCK, UnitKind.FLATBED, UnitKind.SERVICE_VAN], n, p=[0.45, 0.25, 0.30])
+    kinds = rng.choice(
+        [UnitKind.TOW_TRUCK, UnitKind.FLATBED, UnitKind.SERVICE_VAN], n, p=[0.45, 0.25, 0.30]
+    )
     statuses = rng.choice(
         [UnitStatus.AVAILABLE, UnitStatus.BUSY, UnitStatus.RETURNING, UnitStatus.ASSIGNED,
          UnitStatus.OFF_DUTY, UnitStatus.MAINTENANCE],
         n, p=[0.62, 0.18, 0.05, 0.05, 0.06, 0.04],
     )  # fmt: skip
-    checks = rng.choice([DailyCheck.PASSED, DailyCheck.FAILED, DailyCheck.MISSING], n, p=[0.9, 0.06, 0.04])
+    checks = rng.choice(
+        [DailyCheck.PASSED, DailyCheck.FAILED, DailyCheck.MISSING], n, p=[0.9, 0.06, 0.04]
+    )
     units = []
     for i in range(n):
         point = offset_point(float(xy[i, 0]), float(xy[i, 1]))
@@ -81,7 +85,9 @@ def make_fleet(n: int, rng: np.random.Generator) -> list[UnitSnapshot]:
         busy_until = busy_point = None
         if status in (UnitStatus.BUSY, UnitStatus.RETURNING) and rng.random() < 0.9:
             busy_until = NOW + dt.timedelta(minutes=float(rng.uniform(3, 90)))
-            busy_point = offset_point(float(xy[i, 0] + rng.normal(0, 4)), float(xy[i, 1] + rng.normal(0, 4)))
+            busy_point = offset_point(
+                float(xy[i, 0] + rng.normal(0, 4)), float(xy[i, 1] + rng.normal(0, 4))
+            )
         crew = []
         for c in range(int(rng.integers(1, 3))):
             certs: dict[str, dt.date] = {"towing": NOW.date() + dt.timedelta(days=200)}
@@ -106,7 +112,9 @@ def make_fleet(n: int, rng: np.random.Generator) -> list[UnitSnapshot]:
     return units
 
 
-def make_requests(n: int, rng: np.random.Generator, hotspot_km: float | None = None) -> list[RescueRequest]:
+def make_requests(
+    n: int, rng: np.random.Generator, hotspot_km: float | None = None
+) -> list[RescueRequest]:
     """``n`` requests, uniform over the area or (``hotspot_km``) clustered in one spot."""
     if hotspot_km is None:
         xy = rng.uniform(-HALF_SIDE_KM, HALF_SIDE_KM, size=(n, 2))
@@ -209,7 +217,9 @@ def dense_costs(requests: Sequence[RescueRequest], units: Sequence[UnitSnapshot]
     return np.where(feasible, weight * (eta + workload), INFEASIBLE)
 
 
-def bench_joint(label: str, requests: list[RescueRequest], units: list[UnitSnapshot], repeats: int) -> dict[str, Any]:
+def bench_joint(
+    label: str, requests: list[RescueRequest], units: list[UnitSnapshot], repeats: int
+) -> dict[str, Any]:
     travel = HaversineModel()
     sparse_times, result = [], None
     for _ in range(repeats):
@@ -228,7 +238,10 @@ def bench_joint(label: str, requests: list[RescueRequest], units: list[UnitSnaps
     u_pos = {u.id: j for j, u in enumerate(units)}
     sparse_total = float(sum(costs[r_pos[p.request_id], u_pos[p.unit_id]] for p in result.pairs))
     used = [p.unit_id for p in result.pairs]
-    sparse_ms, dense_ms = statistics.median(sparse_times) * 1e3, statistics.median(dense_times) * 1e3
+    sparse_ms, dense_ms = (
+        statistics.median(sparse_times) * 1e3,
+        statistics.median(dense_times) * 1e3,
+    )
     return {
         "case": label,
         "requests": len(requests),
@@ -260,14 +273,26 @@ def main() -> None:
     for n_units in (10_000, 100_000):
         figures = bench_proposal(n_units, rng, args.requests)
         proposals.append(figures)
-        print(f"proposal @ {n_units:>7,} units: " + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))
+        print(
+            f"proposal @ {n_units:>7,} units: "
+            + ", ".join(
+                f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()
+            )
+        )
 
     units = make_fleet(5_000, rng)
     joint = []
     for label, hotspot in (("spread", None), ("clustered", 3.0)):
         figures = bench_joint(label, make_requests(1_000, rng, hotspot), units, args.repeats)
         joint.append(figures)
-        print(f"joint {label}: " + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items() if k != "case"))
+        print(
+            f"joint {label}: "
+            + ", ".join(
+                f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in figures.items()
+                if k != "case"
+            )
+        )
 
     at_100k = proposals[-1]
     spread, clustered = joint
@@ -298,7 +323,10 @@ def main() -> None:
             "joint_vs_dense_spread": spread["ratio"],
             "joint_vs_dense_clustered": clustered["ratio"],
         },
-        "quality_gap_pct": {"spread": spread["quality_gap_pct"], "clustered": clustered["quality_gap_pct"]},
+        "quality_gap_pct": {
+            "spread": spread["quality_gap_pct"],
+            "clustered": clustered["quality_gap_pct"],
+        },
         "targets": targets,
         "met": met,
         "targets_met": all(met.values()),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import statistics
+from collections import defaultdict
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -16,6 +19,7 @@ from anxin.accounts.models import User
 from anxin.accounts.roles import Role
 from anxin.audit.changelog import verify
 from anxin.audit.models import ChangeLogEntry
+from anxin.commitments.models import Breach, Clock
 from anxin.core.validators import validate_phone, validate_plate, validate_vin
 from anxin.customers.models import Consent, Customer, FleetCustomer, RepairContract, Vehicle
 from anxin.demo.builder import DEMO_USERNAMES, build
@@ -28,8 +32,12 @@ from anxin.network.models import (
     Region,
     RescueBase,
     RescueUnit,
+    UnitDailyCheck,
 )
 from anxin.people.models import Certification, Skill, Staff
+from anxin.rescue.choices import OPEN_STATES, JobState
+from anxin.rescue.models import REQUIRED_CHECKLIST, ComplianceReview, JobTransition, RescueJob
+from anxin.rescue.transitions import TRANSITIONS, missing_details
 
 AS_OF = dt.datetime(2026, 11, 23, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 TODAY = AS_OF.date()
@@ -193,6 +201,93 @@ class TestTheDemoCity:
         assert ChangeLogEntry.objects.filter(model="people.staff", action="update").count() == len(
             DEMO_USERNAMES
         )
+
+    def test_the_rescue_history_has_eight_weeks_of_jobs(self, city):
+        history = RescueJob.objects.exclude(state__in=OPEN_STATES)
+        assert 56 * 25 * 0.7 <= history.count() <= 56 * 25 * 1.3
+        first, last = history.order_by("created_at")[0], history.order_by("-created_at")[0]
+        assert first.created_at >= AS_OF - dt.timedelta(days=56)
+        assert first.created_at < AS_OF - dt.timedelta(days=55) and last.created_at < AS_OF
+        states = set(history.values_list("state", flat=True))
+        assert {JobState.REVIEWED, JobState.CANCELLED} <= states
+        assert history.filter(state=JobState.REVIEWED).count() > 0.85 * history.count()
+        assert history.filter(destination_outlet__isnull=False).count() > 0.3 * history.count()
+        assert set(history.values_list("city__code", flat=True)) == {"330100"}
+        assert all(history.filter(state=JobState.CANCELLED).values_list("cancel_reason", flat=True))
+
+    def test_every_job_moved_only_along_the_transition_table(self, city):
+        legal = {(source, t.target) for t in TRANSITIONS.values() for source in t.sources}
+        steps = defaultdict(list)
+        for job_id, source, target in JobTransition.objects.order_by("at", "pk").values_list(
+            "job_id", "from_state", "to_state"
+        ):
+            steps[job_id].append((source, target))
+        per_day: dict[str, list[int]] = defaultdict(list)
+        for job in RescueJob.objects.order_by("created_at", "pk"):
+            path = steps[job.pk]
+            assert path[0] == ("", JobState.CREATED), job
+            assert all(pair in legal for pair in path[1:]), (job, path)
+            assert all(a[1] == b[0] for a, b in zip(path, path[1:], strict=False)), job
+            assert job.state == path[-1][1] and job.version == len(path), job
+            assert missing_details(job) == [], job
+            day, seq = re.fullmatch(r"RS(\d{8})-(\d{4})", job.number).groups()
+            assert day == job.created_at.astimezone(AS_OF.tzinfo).strftime("%Y%m%d")
+            per_day[day].append(int(seq))
+        assert all(seqs == list(range(1, len(seqs) + 1)) for seqs in per_day.values())
+
+    def test_response_times_are_realistic(self, city):
+        arrived = dict(
+            JobTransition.objects.filter(to_state=JobState.ARRIVED).values_list("job_id", "at")
+        )
+        minutes = [
+            (arrived[pk] - called).total_seconds() / 60
+            for pk, called in RescueJob.objects.values_list("pk", "created_at")
+            if pk in arrived
+        ]
+        assert 10 <= statistics.mean(minutes) <= 20
+        assert sum(m > 30 for m in minutes) >= 10
+        assert min(minutes) > 3
+        # Late arrivals are breaches of the 15-minute mean commitment, each with its row.
+        late = sum(m > 15 for m in minutes)
+        assert Breach.objects.filter(commitment__code="rescue-response").count() == late
+
+    def test_finished_jobs_carry_their_evidence_and_reviews(self, city):
+        reviewed = RescueJob.objects.filter(state=JobState.REVIEWED).prefetch_related(
+            "checklist", "compliance_reviews"
+        )
+        for job in reviewed.select_related("confirmation", "final_review")[:200]:
+            assert {str(i) for i in REQUIRED_CHECKLIST} <= {t.item for t in job.checklist.all()}
+            assert job.confirmation.is_signed and job.confirmation.signature_svg.startswith("<svg")
+            verdicts = [r.verdict for r in job.compliance_reviews.all()]
+            assert verdicts[-1] == ComplianceReview.Verdict.ACCEPTED
+            assert job.final_review.at > job.confirmation.signed_at
+        assert ComplianceReview.objects.filter(verdict="sent_back").exists()
+        history = Clock.objects.filter(started_at__lt=AS_OF - dt.timedelta(hours=3))
+        assert not history.filter(state__in=["running", "paused"]).exists()
+        assert Breach.objects.filter(commitment__code="emergency-arrival-urban").exists()
+
+    def test_jobs_open_now_have_running_clocks_and_units(self, city):
+        open_jobs = RescueJob.objects.filter(state__in=OPEN_STATES)
+        states = sorted(open_jobs.values_list("state", flat=True))
+        assert states == ["checked", "created", "created", "dispatched", "en_route"]
+        waiting = open_jobs.filter(state=JobState.CREATED)
+        assert {j.fault for j in waiting} == {"breakdown", "hv_fault"}
+        assert all(j.vehicle.is_electric for j in waiting)
+        for job in open_jobs:
+            assert Clock.objects.filter(job_kind="rescue", job_id=str(job.pk), state="running")
+            assert AS_OF - dt.timedelta(minutes=40) < job.created_at < AS_OF
+        assert open_jobs.get(state=JobState.DISPATCHED).unit.status == "assigned"
+        rolling = open_jobs.get(state=JobState.EN_ROUTE).unit
+        assert rolling.status == "busy" and rolling.positions.exists()
+        assert rolling.last_seen_at > AS_OF - dt.timedelta(minutes=1)
+
+    def test_todays_daily_checks_show_the_readiness_rule(self, city):
+        today = UnitDailyCheck.objects.filter(day=TODAY)
+        assert today.count() == RescueUnit.objects.count() - 1
+        failed = today.get(passed=False)
+        assert failed.items["hydraulics"] is False and failed.remarks
+        assert UnitDailyCheck.objects.values("day").distinct().count() == 14
+        assert UnitDailyCheck.objects.filter(day__lt=TODAY, passed=False).exists()
 
     def test_if_empty_leaves_a_database_with_outlets_alone(self, city):
         customers, entries = Customer.objects.count(), ChangeLogEntry.objects.count()

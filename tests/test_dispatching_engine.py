@@ -153,7 +153,9 @@ class TestFleetIndex:
         found = index.nearest(q, k)
         lat = np.array([u.point.lat for u in fleet])
         lon = np.array([u.point.lon for u in fleet])
-        brute = np.sort(great_circle_m(lat, lon, np.full_like(lat, q.lat), np.full_like(lon, q.lon)))
+        brute = np.sort(
+            great_circle_m(lat, lon, np.full_like(lat, q.lat), np.full_like(lon, q.lon))
+        )
         assert [d for _, d in found] == pytest.approx(list(brute[: min(k, len(fleet))]), abs=0.01)
 
     @settings(max_examples=40, deadline=None)
@@ -163,13 +165,15 @@ class TestFleetIndex:
         q = km_from_centre(*query)
         found = {i for i, _ in FleetIndex(fleet).within(q, radius_km * 1000)}
         for i, u in enumerate(fleet):
-            d = float(great_circle_m(np.array(u.point.lat), np.array(u.point.lon), np.array(q.lat), np.array(q.lon)))
+            d = float(
+                great_circle_m(
+                    np.array(u.point.lat), np.array(u.point.lon), np.array(q.lat), np.array(q.lon)
+                )
+            )
             if abs(d - radius_km * 1000) > 0.01:  # away from the edge, where rounding decides
                 assert (i in found) == (d <= radius_km * 1000)
 
     def test_a_busy_unit_is_indexed_where_its_current_job_ends(self):
-        busy = unit(
-            "b", 50, status="busy", busy_until=NOW, busy_point=km_from_centre(1, 0)
-        )
+        busy = unit("b", 50, status="busy", busy_until=NOW, busy_point=km_from_centre(1, 0))
         [(i, distance)] = FleetIndex([busy]).nearest(CENTRE, 1)
         assert i == 0 and distance == pytest.approx(1000, rel=1e-3)

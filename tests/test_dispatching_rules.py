@@ -1,4 +1,4 @@
-"""The dispatch rules, one at a time: each hard rule passes what it should and stops what it must."""
+"""The dispatch rules, one by one: each hard rule passes what it should and stops what it must."""
 
 from __future__ import annotations
 

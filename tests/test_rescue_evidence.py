@@ -13,7 +13,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import Resolver404, path, resolve
+from django.urls import resolve
 from PIL import Image
 
 from anxin.accounts.models import ApiToken
@@ -75,11 +75,8 @@ def south_manager(south):
 
 @pytest.fixture
 def sent_back_template(db):
-    # The template ships in a notifications data migration; created here if it has not landed.
-    return MessageTemplate.objects.get_or_create(
-        code=evidence.SENT_BACK_TEMPLATE, channel="sms", language="zh-hans",
-        defaults={"name": "现场审核退回", "urgent": True,
-                  "body": "现场审核退回：救援单{job_no}需整改：{reasons}。请按要求处理。"})[0]
+    # Ships in the rescue app's data migration.
+    return MessageTemplate.objects.get(code=evidence.SENT_BACK_TEMPLATE, channel="sms", language="zh-hans")
 
 
 PATH = ["check", "dispatch", "accept", "depart", "arrive", "start_work", "complete"]
@@ -415,34 +412,9 @@ def test_a_final_review_the_transition_refuses_is_not_kept(job_at, crew, manager
 
 # --- through the API ----------------------------------------------------------------------------
 @pytest.fixture
-def api_urls(settings):
-    """The evidence router on the API. Until it is mounted in ``anxin.api.routes`` the tests mount
-    it on an API of their own, with the same auth and error answers."""
-    try:
-        resolve("/api/v1/rescue/jobs/1/photos")
-        return
-    except Resolver404:
-        pass
-    from django.core.exceptions import ValidationError as DjangoValidationError
-    from django.http import Http404
-
-    import anxin.urls
-    from anxin.api import base
-    from anxin.api.auth import SessionAuth, TokenAuth
-    from anxin.rescue.api_evidence import router
-
-    test_api = base.AnxinAPI(urls_namespace="evidence_test", auth=[TokenAuth(), SessionAuth()],
-                             docs_url=None, openapi_url=None)
-    for exc, handler in ((DjangoValidationError, base.on_validation_error),
-                         (PermissionDenied, base.on_permission_denied),
-                         (Conflict, base.on_conflict), (Http404, base.on_not_found)):
-        test_api.add_exception_handler(exc, handler)
-    test_api.add_router("/rescue", router)
-
-    class Urls:
-        urlpatterns = [path("api/v1/", test_api.urls), *anxin.urls.urlpatterns]
-
-    settings.ROOT_URLCONF = Urls
+def api_urls():
+    """The evidence routes are mounted on the one API under /api/v1/rescue/."""
+    assert resolve("/api/v1/rescue/jobs/1/photos")
 
 
 def api_for(user):

@@ -10,8 +10,10 @@ def register(api: NinjaAPI) -> None:
     from anxin.network.api import router as network
     from anxin.people.api import router as people
     from anxin.rescue.api import router as rescue
+    from anxin.rescue.api_evidence import router as rescue_evidence
 
     api.add_router("/network", network, tags=["network"])
     api.add_router("/people", people, tags=["people"])
     api.add_router("/customers", customers, tags=["customers"])
     api.add_router("/rescue", rescue, tags=["rescue"])
+    api.add_router("/rescue", rescue_evidence, tags=["rescue"])

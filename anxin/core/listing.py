@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.views.generic import ListView
 
 from anxin.accounts.permissions import restrict
@@ -51,8 +52,8 @@ class RestrictedListView(LoginRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        ctx["title"] = self.title or self.model._meta.verbose_name_plural
-        ctx["headers"] = [label for label, _spec in self.columns]
+        ctx["title"] = capfirst(self.title or self.model._meta.verbose_name_plural)
+        ctx["headers"] = [capfirst(label) for label, _spec in self.columns]
         ctx["rows"] = [(obj, self.cells(obj)) for obj in ctx["object_list"]]
         ctx["q"] = self.request.GET.get("q", "")
         ctx["with_map"] = self.with_map

@@ -43,9 +43,9 @@ ROAD_FACTOR = 1.3  # straight line to road distance, as the dispatch engine's tr
 # Share of calls per district: the dense centre near the two urban bases calls most; the far
 # counties, an hour from any base, rarely (they make the long tail of response times).
 DISTRICT_WEIGHTS = {
-    "上城区": 15, "拱墅区": 16, "西湖区": 13, "滨江区": 14, "萧山区": 11, "余杭区": 6,
-    "临平区": 3, "钱塘区": 1.5, "富阳区": 1.5, "临安区": 6, "桐庐县": 5, "淳安县": 0.6,
-    "建德市": 0.6,
+    "上城区": 15, "拱墅区": 18, "西湖区": 12, "滨江区": 17, "萧山区": 9, "余杭区": 2.5,
+    "临平区": 1, "钱塘区": 0.5, "富阳区": 0.5, "临安区": 6, "桐庐县": 5, "淳安县": 0.2,
+    "建德市": 0.2,
 }  # fmt: skip
 ROADS = {
     "上城区": ("解放东路", "秋涛北路", "望江路"), "拱墅区": ("莫干山路", "湖州街", "大关路"),
@@ -56,6 +56,9 @@ ROADS = {
     "桐庐县": ("迎春南路", "白云源路", "富春路"), "淳安县": ("新安大街", "千岛湖大道"),
     "建德市": ("新安江路", "严州大道"),
 }  # fmt: skip
+# Dispatch keeps flatbeds and tow trucks for the jobs only they can do: using one for a jump
+# start must save this many seconds of arrival to be worth it.
+SPARE_SECONDS = {UnitKind.SERVICE_VAN: 0, UnitKind.TOW_TRUCK: 300, UnitKind.FLATBED: 600}
 HIGHWAYS = {"urban": ("G2501杭州绕城高速", "G60沪昆高速"), "remote": ("G25长深高速", "S16杭千高速")}
 # Calls per local hour, relative: peaks in the morning and evening rush, few at night.
 HOURLY = (0.35, 0.25, 0.2, 0.2, 0.25, 0.4, 0.8, 1.6, 1.9, 1.4, 1.0, 1.0,
@@ -241,6 +244,8 @@ class Network:
         and tow trucks for the jobs only they can do; ``(unit, leaves_at, km)`` or None."""
         day = timezone.localdate(at)
         needs, electric = set(job.needs), job.vehicle.is_electric
+        carrying = bool(needs & {Need.TOWING, Need.FLATBED})
+        distances: dict[int, float] = {}  # per base: units share their base's distance
         best, best_score = None, None
         for unit in self.units if units is None else units:
             if not (
@@ -249,10 +254,11 @@ class Network:
                 and self.on_shift(unit, at)
             ):
                 continue
-            dist = km(unit.base.lat, unit.base.lon, job.lat, job.lon)
+            if unit.base_id not in distances:
+                distances[unit.base_id] = km(unit.base.lat, unit.base.lon, job.lat, job.lon)
+            dist = distances[unit.base_id]
             leaves = max(at, self.free_at.get(unit.pk, at))
-            spare = {UnitKind.SERVICE_VAN: 0, UnitKind.TOW_TRUCK: 300, UnitKind.FLATBED: 600}
-            penalty = 0 if needs & {Need.TOWING, Need.FLATBED} else spare[unit.kind]
+            penalty = 0 if carrying else SPARE_SECONDS[unit.kind]
             score = (leaves - at).total_seconds() + dist * ROAD_FACTOR / 40 * 3600 + penalty
             if best_score is None or score < best_score:
                 best, best_score = (unit, leaves, dist), score
@@ -304,7 +310,7 @@ def draw_place(demo: Demo) -> tuple[str, dict[str, Any], float, float]:
     rng = demo.rng
     name = rng.choices(list(DISTRICT_WEIGHTS), list(DISTRICT_WEIGHTS.values()))[0]
     seat = catalog.district(name)
-    lat, lon = catalog.near(rng, seat["lat"], seat["lon"], 6.0 if seat["area"] == "urban" else 5.0)
+    lat, lon = catalog.near(rng, seat["lat"], seat["lon"], 3.5 if seat["area"] == "urban" else 4.0)
     return name, seat, lat, lon
 
 
@@ -438,7 +444,7 @@ def play(demo: Demo, plan: Plan, net: Network, staff: Staffing, end: dt.datetime
     t += seconds(demo, 10, 55)
     if cancel_at != S.DISPATCHED:
         plan.step(S.ACCEPTED, t, actor, label)
-        t += seconds(demo, 20, 90)
+        t += seconds(demo, 10, 60)
         plan.step(S.EN_ROUTE, t, actor, label)
     if cancel_at:
         t += seconds(demo, 60, 300)

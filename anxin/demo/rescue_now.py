@@ -55,40 +55,65 @@ def build_open_jobs(demo: Demo) -> None:
             if want(vehicle):
                 return vehicle
 
-    bev = car(lambda v: v.powertrain == "bev")
-    open_job(demo, new_job(demo, bev, now, FaultType.BREAKDOWN), now - dt.timedelta(minutes=3))
-    hv = car(lambda v: v.powertrain == "bev" and v.high_voltage)
-    open_job(demo, new_job(demo, hv, now, FaultType.HV_FAULT), now - dt.timedelta(seconds=70))
-    called = now - dt.timedelta(minutes=7)
-    job = open_job(demo, new_job(demo, car(lambda v: True), now, FaultType.FLAT_BATTERY), called)
-    actions.perform(job, "check", actor=desk, at=called + dt.timedelta(minutes=2))
+    def ago(seconds: float) -> dt.datetime:
+        return now - dt.timedelta(seconds=round(seconds))
 
+    # (call time, drafted call, later steps as (time, action, arguments)), made in time order
+    # below so the day's job numbers follow the calls, as at a real desk.
+    calls: list[tuple[dt.datetime, RescueJob, list[tuple[dt.datetime, str, Any]]]] = []
+    bev = car(lambda v: v.powertrain == "bev")
+    calls.append((ago(180), new_job(demo, bev, now, FaultType.BREAKDOWN), []))
+    hv = car(lambda v: v.powertrain == "bev" and v.high_voltage)
+    calls.append((ago(70), new_job(demo, hv, now, FaultType.HV_FAULT), []))
+    anyone = car(lambda v: True)
+    calls.append(
+        (ago(420), new_job(demo, anyone, now, FaultType.FLAT_BATTERY), [(ago(300), "check", None)])
+    )
     # The login technician's unit stays free: the walkthrough dispatches it to the HV fault.
-    own = demo.login_staff["technician"].unit_id
+    free = [
+        u
+        for u in net.units
+        if u.status in actions.CLAIMABLE and u.pk != demo.login_staff["technician"].unit_id
+    ]
     for fault, rolling in ((FaultType.TYRE, False), (FaultType.ACCIDENT, True)):
         vehicle = car(lambda v: not v.is_electric)
-        free = [u for u in net.units if u.status in actions.CLAIMABLE and u.pk != own]
         for _attempt in range(50):  # a place a free unit needs a while to reach
             draft = new_job(demo, vehicle, now, fault)
             choice = net.pick(draft, now, free)
             if choice is not None and choice[2] > 4:
                 break
         unit, _leaves, dist = choice
-        travel = dist * ROAD_FACTOR / 38 * 3600
+        free.remove(unit)
+        travel = round(dist * ROAD_FACTOR / 38 * 3600)
         # The unit on its way has driven about 40 % of its route: still en route now.
-        dispatched = now - dt.timedelta(seconds=travel * 0.4 + 90 if rolling else 50)
-        called = dispatched - dt.timedelta(minutes=3, seconds=rng.randrange(60))
-        job = open_job(demo, draft, called)
-        job = actions.perform(job, "check", actor=desk, at=called + dt.timedelta(minutes=2))
-        job = actions.dispatch(job, unit, actor=desk, eta_seconds=round(travel + 60), at=dispatched)
+        dispatched = travel * 0.4 + 90 if rolling else 50
+        called = dispatched + 180 + rng.randrange(60)
+        steps = [(ago(called - 120), "check", None), (ago(dispatched), "dispatch", (unit, travel))]
         if rolling:
-            # The crew has no login of its own; the desk records their steps as radioed in.
-            job = actions.perform(
-                job, "accept", actor=desk, at=dispatched + dt.timedelta(seconds=30)
+            steps += [
+                (ago(dispatched - 30), "accept", None),
+                (ago(dispatched - 90), "depart", None),
+            ]
+        calls.append((ago(called), draft, steps))
+
+    calls.sort(key=lambda call: call[0])
+    jobs = [open_job(demo, draft, at) for at, draft, _steps in calls]
+    todo = sorted(
+        ((at, n, name, arg) for n, (_c, _d, steps) in enumerate(calls) for at, name, arg in steps),
+        key=lambda step: (step[0], step[1]),
+    )
+    travels: dict[int, int] = {}
+    for at, n, name, arg in todo:
+        if name == "dispatch":
+            unit, travels[n] = arg
+            jobs[n] = actions.dispatch(
+                jobs[n], unit, actor=desk, eta_seconds=travels[n] + 60, at=at
             )
-            departed = dispatched + dt.timedelta(seconds=90)
-            actions.perform(job, "depart", actor=desk, at=departed)
-            track(demo, unit, job, departed, travel)
+            continue
+        # The crews have no logins of their own; the desk records their steps as radioed in.
+        jobs[n] = actions.perform(jobs[n], name, actor=desk, at=at)
+        if name == "depart":
+            track(demo, jobs[n].unit, jobs[n], at, travels[n])
 
 
 def track(demo: Demo, unit: Any, job: RescueJob, departed: dt.datetime, travel: float) -> None:

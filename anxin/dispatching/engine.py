@@ -26,7 +26,7 @@ from .travel import SHANGHAI, TravelTimeProvider
 
 #: Units asked from the index at first; each widening asks for this many times more.
 FIRST_QUERY = 32
-WIDEN_FACTOR = 4
+WIDEN_FACTOR = 2
 
 
 def as_aware(now: dt.datetime | float) -> dt.datetime:
@@ -64,7 +64,7 @@ def propose(
     """Rank the best ``limit`` units for ``request`` at time ``now``.
 
     ``pool`` is how many units that pass the hard rules are timed before ranking (default
-    ``max(3 × limit, limit + 10)``): the nearest by straight line, since the ETA ranking can
+    ``max(2 × limit, limit + 5)``): the nearest by straight line, since the ETA ranking can
     reorder them but rarely reaches past them. ``exclude`` lists units already promised
     elsewhere (skipped, not rejected). Rejections list every unit looked at that failed a rule.
     """
@@ -72,7 +72,7 @@ def propose(
         raise ValueError("limit must be at least 1")
     ctx = RuleContext(as_aware(now), tz)
     index = as_index(fleet)
-    wanted = pool if pool is not None else max(3 * limit, limit + 10)
+    wanted = pool if pool is not None else max(2 * limit, limit + 5)
     feasible, rejections = _feasible_nearest(request, index, ctx, wanted, frozenset(exclude))
     candidates = time_candidates(request, feasible, index.units, ctx, travel)
     candidates.sort(key=lambda c: (c.cost, c.eta_seconds, str(c.unit.id)))
@@ -95,7 +95,7 @@ def _feasible_nearest(
     k = min(len(index), max(FIRST_QUERY, 2 * wanted))
     while seen < len(index):
         # The k nearest come back nearest first, so the first ``seen`` were already judged.
-        for i, distance in index.nearest(request.point, k)[seen:]:
+        for i, distance in index.nearest(request.point, k, skip=seen):
             unit = index.units[i]
             if unit.id in exclude:
                 continue

@@ -65,10 +65,11 @@ class FleetIndex:
     def __len__(self) -> int:
         return len(self.units)
 
-    def nearest(self, point: Point, k: int) -> list[tuple[int, float]]:
-        """The ``k`` units nearest to ``point`` as (index, great-circle metres), nearest first."""
+    def nearest(self, point: Point, k: int, *, skip: int = 0) -> list[tuple[int, float]]:
+        """The ``k`` units nearest to ``point`` as (index, great-circle metres), nearest first,
+        leaving out the ``skip`` nearest (already seen by a narrower search)."""
         distances, indices = self.nearest_many(np.array([point.lat]), np.array([point.lon]), k)
-        return [(int(i), float(d)) for i, d in zip(indices[0], distances[0], strict=True)]
+        return list(zip(indices[0, skip:].tolist(), distances[0, skip:].tolist(), strict=True))
 
     def nearest_many(self, lat: FloatArray, lon: FloatArray, k: int) -> tuple[FloatArray, IntArray]:
         """For each query point, its ``min(k, len)`` nearest units: (metres, indices) arrays."""

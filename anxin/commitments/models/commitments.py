@@ -135,7 +135,7 @@ class Commitment(models.Model):
         Calendar, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="commitments"
     )
     warning_percent = models.PositiveSmallIntegerField(
-        _("warning at % of target"), null=True, blank=True, default=80
+        _("warning point (percent of target)"), null=True, blank=True, default=80
     )
     escalation = models.JSONField(
         _("escalation chain"),
