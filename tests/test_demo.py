@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import F
@@ -292,7 +293,8 @@ class TestTheDemoCity:
     def test_if_empty_leaves_a_database_with_outlets_alone(self, city):
         customers, entries = Customer.objects.count(), ChangeLogEntry.objects.count()
         out = StringIO()
-        call_command("demo", "--if-empty", stdout=out)
+        with translation.override("en"):
+            call_command("demo", "--if-empty", stdout=out)
         assert "already has outlets" in out.getvalue()
         assert (Customer.objects.count(), ChangeLogEntry.objects.count()) == (customers, entries)
 

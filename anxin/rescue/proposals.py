@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from anxin.accounts.permissions import restrict
 from anxin.dispatching import domain as d
@@ -120,12 +121,26 @@ def proposals_for(job: RescueJob, user: Any, now: dt.datetime | None = None, *, 
     by_id = {u.pk: u for u in units}
     if not units:
         return Proposals([], [])
-    result = propose(request_for(job), fleet_snapshots(units, now=now), now=now, travel=travel_model(), limit=limit)
+    from .peak import plan_for
+
+    planned, promised_elsewhere = plan_for(job, now)
+    result = propose(request_for(job), fleet_snapshots(units, now=now), now=now, travel=travel_model(),
+                     limit=limit, exclude=promised_elsewhere)
     language: Literal["en", "zh-Hans"] = "zh-Hans" if (get_language() or "zh-hans").startswith("zh") else "en"
+    shown = [ShownProposal(unit=by_id[p.unit_id], eta_seconds=p.eta_seconds, eta_at=p.eta_at, rank=p.rank,
+                           reasons=[r.text(language) for r in p.reasons], passed_rules=list(p.passed_rules))
+             for p in result.proposals]
+    if planned is not None and any(p.unit.pk == planned for p in shown):
+        # Peak mode: the joint plan's unit leads, even if another is nearer for this job alone.
+        first = next(p for p in shown if p.unit.pk == planned)
+        note = _("Peak mode: the joint plan for all waiting requests gives this unit to this job")
+        shown = [ShownProposal(unit=first.unit, eta_seconds=first.eta_seconds, eta_at=first.eta_at, rank=1,
+                               reasons=[note, *first.reasons], passed_rules=first.passed_rules)] + [
+            ShownProposal(unit=p.unit, eta_seconds=p.eta_seconds, eta_at=p.eta_at, rank=i + 2,
+                          reasons=p.reasons, passed_rules=p.passed_rules)
+            for i, p in enumerate(q for q in shown if q.unit.pk != planned)]
     return Proposals(
-        proposals=[ShownProposal(unit=by_id[p.unit_id], eta_seconds=p.eta_seconds, eta_at=p.eta_at, rank=p.rank,
-                                 reasons=[r.text(language) for r in p.reasons], passed_rules=list(p.passed_rules))
-                   for p in result.proposals],
+        proposals=shown,
         rejections=[ShownRejection(unit=by_id[r.unit_id], rule=r.rule, reason=r.reason.text(language))
                     for r in result.rejections],
     )

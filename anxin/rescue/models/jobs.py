@@ -52,6 +52,11 @@ class RescueJob(models.Model):
     unit = models.ForeignKey("network.RescueUnit", verbose_name=_("rescue unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="jobs")
     destination_outlet = models.ForeignKey("network.Outlet", verbose_name=_("tow destination"), null=True, blank=True, on_delete=models.SET_NULL, related_name="towed_jobs")
     eta_at = models.DateTimeField(_("estimated arrival"), null=True, blank=True)
+    # Peak mode (DSP-5): the unit the latest joint plan gives this waiting job. Advisory state,
+    # rewritten every few seconds by the worker, so it is not part of the change log.
+    peak_unit = models.ForeignKey("network.RescueUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    peak_eta_seconds = models.FloatField(null=True, blank=True)
+    peak_planned_at = models.DateTimeField(null=True, blank=True)
     missing_info = models.TextField(_("missing details"), blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
     override_reason = models.TextField(_("dispatch override reason"), blank=True)
