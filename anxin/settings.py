@@ -28,7 +28,11 @@ DEBUG = env_bool("ANXIN_DEBUG", default=not PRODUCTION)
 SECRET_KEY = os.environ.get(
     "ANXIN_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789abcdef"
 )
-ALLOWED_HOSTS = [h for h in os.environ.get("ANXIN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h
+    for h in os.environ.get("ANXIN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("ANXIN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -92,7 +96,9 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 DEFAULT_SQLITE_PATH = DATA_DIR / "anxin.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if DATABASE_URL.startswith("sqlite") else 60)
+_db = dj_database_url.parse(
+    DATABASE_URL, conn_max_age=0 if DATABASE_URL.startswith("sqlite") else 60
+)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at BEGIN,
     # so two writers queue on the busy timeout instead of failing with "database is locked"

@@ -6,10 +6,20 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from anxin.accounts.models import User
 from anxin.accounts.roles import Role
 from anxin.network.models import City, Outlet, Region, RescueBase, RescueUnit
+
+
+@pytest.fixture(autouse=True)
+def english_messages(settings):
+    """Tests read messages in English; the product's default, zh-Hans, is tested on its own in
+    tests/test_i18n.py and by the browser tests (which ask for zh-CN)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -29,11 +39,15 @@ def hangzhou(east) -> City:
 
 @pytest.fixture
 def guangzhou(south) -> City:
-    return City.objects.create(region=south, code="440100", name="广州市", lat=23.1291, lon=113.2644)
+    return City.objects.create(
+        region=south, code="440100", name="广州市", lat=23.1291, lon=113.2644
+    )
 
 
 def make_user(username: str, role: str, region: Region | None = None, **extra) -> User:
-    user = User.objects.create_user(username=username, password="pw-" + username, role=role, region=region, **extra)
+    user = User.objects.create_user(
+        username=username, password="pw-" + username, role=role, region=region, **extra
+    )
     return user
 
 
@@ -59,19 +73,35 @@ def admin_user(db) -> User:
 
 @pytest.fixture
 def outlet(east, hangzhou) -> Outlet:
-    return Outlet.objects.create(code="HZ-001", name="杭州西湖服务站", region=east, city=hangzhou,
-                                 lat=30.259, lon=120.130, ev_high_voltage=True)
+    return Outlet.objects.create(
+        code="HZ-001",
+        name="杭州西湖服务站",
+        region=east,
+        city=hangzhou,
+        lat=30.259,
+        lon=120.130,
+        ev_high_voltage=True,
+    )
 
 
 @pytest.fixture
 def base(east, hangzhou) -> RescueBase:
-    return RescueBase.objects.create(code="HZB-1", name="杭州城西救援基地", region=east, city=hangzhou, lat=30.28, lon=120.10)
+    return RescueBase.objects.create(
+        code="HZB-1", name="杭州城西救援基地", region=east, city=hangzhou, lat=30.28, lon=120.10
+    )
 
 
 @pytest.fixture
 def unit(base) -> RescueUnit:
-    return RescueUnit.objects.create(code="T01", plate="浙A12345", kind="flatbed", base=base,
-                                     capabilities=["towing", "flatbed_transport"], last_lat=30.27, last_lon=120.15)
+    return RescueUnit.objects.create(
+        code="T01",
+        plate="浙A12345",
+        kind="flatbed",
+        base=base,
+        capabilities=["towing", "flatbed_transport"],
+        last_lat=30.27,
+        last_lon=120.15,
+    )
 
 
 def logged_in(user: User) -> Client:

@@ -25,8 +25,14 @@ def post(client, url, body, **headers):
 
 @pytest.fixture
 def vehicle_body(east):
-    return {"vin": make_vin("LSVAB2BM2N", "123456"), "plate": "浙A12345", "brand": "大众",
-            "model": "朗逸", "powertrain": "ice", "region_id": east.pk}
+    return {
+        "vin": make_vin("LSVAB2BM2N", "123456"),
+        "plate": "浙A12345",
+        "brand": "大众",
+        "model": "朗逸",
+        "powertrain": "ice",
+        "region_id": east.pk,
+    }
 
 
 def test_the_openapi_document_is_served(client):
@@ -40,17 +46,23 @@ def test_without_credentials_the_api_answers_401(client, outlet):
 
 
 def test_a_bad_token_is_refused(db):
-    assert Client(HTTP_AUTHORIZATION="Bearer nope").get("/api/v1/network/outlets").status_code == 401
+    assert (
+        Client(HTTP_AUTHORIZATION="Bearer nope").get("/api/v1/network/outlets").status_code == 401
+    )
 
 
 def test_lists_are_paginated_and_filtered_by_region(dispatcher, outlet, south, guangzhou):
-    Outlet.objects.create(code="GZ-1", name="广州天河服务站", region=south, city=guangzhou, lat=23.13, lon=113.32)
+    Outlet.objects.create(
+        code="GZ-1", name="广州天河服务站", region=south, city=guangzhou, lat=23.13, lon=113.32
+    )
     page = bearer(dispatcher).get("/api/v1/network/outlets").json()
     assert page["count"] == 1 and [o["code"] for o in page["items"]] == ["HZ-001"]
 
 
 def test_filters_narrow_the_list(auditor, outlet, east, hangzhou):
-    Outlet.objects.create(code="HZ-002", name="杭州滨江服务站", region=east, city=hangzhou, lat=30.21, lon=120.21)
+    Outlet.objects.create(
+        code="HZ-002", name="杭州滨江服务站", region=east, city=hangzhou, lat=30.21, lon=120.21
+    )
     page = bearer(auditor).get("/api/v1/network/outlets?ev_high_voltage=true").json()
     assert [o["code"] for o in page["items"]] == ["HZ-001"]
 
@@ -59,19 +71,31 @@ def test_another_regions_record_is_not_found(south_technician, outlet):
     assert bearer(south_technician).get(f"/api/v1/network/outlets/{outlet.pk}").status_code == 404
 
 
-def test_customers_come_masked_and_the_contact_endpoint_logs_the_full_view(dispatcher, east, hangzhou):
-    customer = Customer.objects.create(name="刘德华", phone="13812345678", region=east, city=hangzhou)
+def test_customers_come_masked_and_the_contact_endpoint_logs_the_full_view(
+    dispatcher, east, hangzhou
+):
+    customer = Customer.objects.create(
+        name="刘德华", phone="13812345678", region=east, city=hangzhou
+    )
     api = bearer(dispatcher)
     listed = api.get("/api/v1/customers/customers").json()["items"][0]
     assert listed["phone"] == "138****5678" and listed["name"] == "刘**"
-    contact = api.get(f"/api/v1/customers/customers/{customer.pk}/contact?purpose=rescue call").json()
+    contact = api.get(
+        f"/api/v1/customers/customers/{customer.pk}/contact?purpose=rescue call"
+    ).json()
     assert contact["phone"] == "13812345678"
-    assert PersonalDataAccess.objects.filter(user=dispatcher, object_pk=str(customer.pk)).count() == 1
+    assert (
+        PersonalDataAccess.objects.filter(user=dispatcher, object_pk=str(customer.pk)).count() == 1
+    )
 
 
 def test_a_malformed_vin_is_a_422_naming_the_field_and_nothing_is_saved(dispatcher, vehicle_body):
     changes = ChangeLogEntry.objects.count()
-    vehicle_body["vin"] = vehicle_body["vin"][:8] + ("0" if vehicle_body["vin"][8] != "0" else "1") + vehicle_body["vin"][9:]
+    vehicle_body["vin"] = (
+        vehicle_body["vin"][:8]
+        + ("0" if vehicle_body["vin"][8] != "0" else "1")
+        + vehicle_body["vin"][9:]
+    )
     response = post(bearer(dispatcher), "/api/v1/customers/vehicles", vehicle_body)
     assert response.status_code == 422
     detail = response.json()["detail"]
@@ -80,7 +104,14 @@ def test_a_malformed_vin_is_a_422_naming_the_field_and_nothing_is_saved(dispatch
 
 
 def test_coordinates_outside_china_are_a_422(admin_user, east, hangzhou):
-    body = {"code": "X-1", "name": "斯德哥尔摩", "region_id": east.pk, "city_id": hangzhou.pk, "lat": 59.33, "lon": 18.07}
+    body = {
+        "code": "X-1",
+        "name": "斯德哥尔摩",
+        "region_id": east.pk,
+        "city_id": hangzhou.pk,
+        "lat": 59.33,
+        "lon": 18.07,
+    }
     response = post(bearer(admin_user), "/api/v1/network/outlets", body)
     assert response.status_code == 422
     assert {tuple(d["loc"][-1:]) for d in response.json()["detail"]} == {("lat",), ("lon",)}
@@ -88,7 +119,11 @@ def test_coordinates_outside_china_are_a_422(admin_user, east, hangzhou):
 
 
 def test_a_phone_that_is_not_a_number_is_a_422_from_model_validation(admin_user, outlet):
-    response = bearer(admin_user).patch(f"/api/v1/network/outlets/{outlet.pk}", data=json.dumps({"phone": "call me"}), content_type="application/json")
+    response = bearer(admin_user).patch(
+        f"/api/v1/network/outlets/{outlet.pk}",
+        data=json.dumps({"phone": "call me"}),
+        content_type="application/json",
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "phone"]
     outlet.refresh_from_db()
@@ -96,7 +131,11 @@ def test_a_phone_that_is_not_a_number_is_a_422_from_model_validation(admin_user,
 
 
 def test_a_role_without_change_right_gets_403_and_nothing_changes(dispatcher, outlet):
-    response = bearer(dispatcher).patch(f"/api/v1/network/outlets/{outlet.pk}", data=json.dumps({"daily_capacity": 1}), content_type="application/json")
+    response = bearer(dispatcher).patch(
+        f"/api/v1/network/outlets/{outlet.pk}",
+        data=json.dumps({"daily_capacity": 1}),
+        content_type="application/json",
+    )
     assert response.status_code == 403
     outlet.refresh_from_db()
     assert outlet.daily_capacity == 20
@@ -122,9 +161,19 @@ def test_the_same_key_with_another_body_is_a_422_and_nothing_is_saved(dispatcher
 
 
 def test_keys_belong_to_their_user(dispatcher, admin_user, vehicle_body):
-    post(bearer(dispatcher), "/api/v1/customers/vehicles", vehicle_body, HTTP_IDEMPOTENCY_KEY="shared")
+    post(
+        bearer(dispatcher),
+        "/api/v1/customers/vehicles",
+        vehicle_body,
+        HTTP_IDEMPOTENCY_KEY="shared",
+    )
     other = dict(vehicle_body, vin=make_vin("LSVAB2BM2N", "777777"))
-    assert post(bearer(admin_user), "/api/v1/customers/vehicles", other, HTTP_IDEMPOTENCY_KEY="shared").status_code == 201
+    assert (
+        post(
+            bearer(admin_user), "/api/v1/customers/vehicles", other, HTTP_IDEMPOTENCY_KEY="shared"
+        ).status_code
+        == 201
+    )
 
 
 def test_a_duplicate_vin_is_a_422(dispatcher, vehicle_body):
@@ -159,7 +208,15 @@ def test_session_reads_work(dispatcher, outlet):
 
 def test_late_position_fixes_never_move_a_unit_backwards(dispatcher, unit):
     api = bearer(dispatcher)
-    post(api, f"/api/v1/network/units/{unit.pk}/position", {"lat": 30.30, "lon": 120.20, "seen_at": "2026-11-23T10:05:00+08:00"})
-    post(api, f"/api/v1/network/units/{unit.pk}/position", {"lat": 30.10, "lon": 120.00, "seen_at": "2026-11-23T10:00:00+08:00"})
+    post(
+        api,
+        f"/api/v1/network/units/{unit.pk}/position",
+        {"lat": 30.30, "lon": 120.20, "seen_at": "2026-11-23T10:05:00+08:00"},
+    )
+    post(
+        api,
+        f"/api/v1/network/units/{unit.pk}/position",
+        {"lat": 30.10, "lon": 120.00, "seen_at": "2026-11-23T10:00:00+08:00"},
+    )
     unit.refresh_from_db()
     assert (unit.last_lat, unit.last_lon) == (30.30, 120.20)

@@ -38,7 +38,9 @@ def test_a_save_that_changes_nothing_is_not_logged(outlet):
 
 
 def test_passwords_never_reach_the_log(dispatcher):
-    entry = ChangeLogEntry.objects.filter(model="accounts.user", object_pk=str(dispatcher.pk)).first()
+    entry = ChangeLogEntry.objects.filter(
+        model="accounts.user", object_pk=str(dispatcher.pk)
+    ).first()
     assert json.loads(entry.after)["password"] == "***"
 
 
@@ -54,7 +56,10 @@ def _raw(sql, params=()):
 
 def test_editing_a_stored_entry_is_detected_and_named(outlet, unit):
     target = ChangeLogEntry.objects.filter(model="network.outlet").first()
-    _raw("UPDATE audit_changelogentry SET after = %s WHERE seq = %s", [target.after.replace("20", "99"), target.seq])
+    _raw(
+        "UPDATE audit_changelogentry SET after = %s WHERE seq = %s",
+        [target.after.replace("20", "99"), target.seq],
+    )
     verdict = verify()
     assert not verdict.ok and verdict.broken_seq == target.seq
     with pytest.raises(CommandError, match=f"#{target.seq}"):
@@ -76,7 +81,9 @@ def test_deleting_the_newest_entry_is_detected(outlet, unit):
 
 def test_reordering_entries_is_detected(outlet, unit):
     a, b = ChangeLogEntry.objects.order_by("seq")[:2]
-    _raw("UPDATE audit_changelogentry SET seq = seq + 1000000 WHERE seq IN (%s, %s)", [a.seq, b.seq])
+    _raw(
+        "UPDATE audit_changelogentry SET seq = seq + 1000000 WHERE seq IN (%s, %s)", [a.seq, b.seq]
+    )
     _raw("UPDATE audit_changelogentry SET seq = %s WHERE seq = %s", [a.seq, b.seq + 1000000])
     _raw("UPDATE audit_changelogentry SET seq = %s WHERE seq = %s", [b.seq, a.seq + 1000000])
     verdict = verify()
@@ -95,9 +102,21 @@ def test_the_command_fails_after_an_entry_is_edited_with_sqlite3(tmp_path):
         pytest.skip("this check edits an SQLite file by hand; the ORM tests above cover PostgreSQL")
     db = tmp_path / "audit.sqlite3"
     env = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "anxin.cli", *args], env=env, capture_output=True, text=True)  # noqa: E731
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "anxin.cli", *args], env=env, capture_output=True, text=True
+        )
+
     assert run("migrate", "-v0").returncode == 0
-    assert run("shell", "-c", "from anxin.network.models import Region; Region.objects.create(code='x', name='X')").returncode == 0
+    assert (
+        run(
+            "shell",
+            "-c",
+            "from anxin.network.models import Region; Region.objects.create(code='x', name='X')",
+        ).returncode
+        == 0
+    )
     ok = run("verify-changelog")
     assert ok.returncode == 0, ok.stderr
     with sqlite3.connect(db) as raw:

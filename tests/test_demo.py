@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.utils import translation
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import F
+from django.utils import translation
 
 from anxin.accounts.models import User
 from anxin.accounts.roles import Role

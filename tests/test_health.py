@@ -9,6 +9,9 @@ def test_health_answers_200_when_the_database_answers(client, db):
 
 
 def test_health_answers_503_when_a_fresh_connection_fails(client, db):
-    with mock.patch("django.db.backends.base.base.BaseDatabaseWrapper.cursor", side_effect=OperationalError("down")):
+    with mock.patch(
+        "django.db.backends.base.base.BaseDatabaseWrapper.cursor",
+        side_effect=OperationalError("down"),
+    ):
         response = client.get("/health/")
     assert response.status_code == 503 and response.json()["status"] == "unavailable"

@@ -25,6 +25,16 @@ PO = CATALOG / "django.po"
 MO = CATALOG / "django.mo"
 
 
+@pytest.fixture(autouse=True)
+def product_default_language(settings, english_messages):
+    """Undo the suite's English default: these tests are about the product's own default."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    from django.utils import translation
+
+    with translation.override(None):
+        yield
+
+
 def msgfmt() -> str:
     path = shutil.which("msgfmt")
     if not path:

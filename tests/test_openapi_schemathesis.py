@@ -6,6 +6,8 @@ national auditor (reads everywhere) with demo-like master data present.
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from anxin.accounts.models import ApiToken
@@ -18,18 +20,42 @@ from anxin.wsgi import application
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Calls go straight into the WSGI app, whose request signals would close the database
+    connection the test's transaction lives on; Django's own test client unhooks them too."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def token(db):
     from anxin.accounts.models import User
 
     east = Region.objects.create(code="east", name="华东大区")
     hz = City.objects.create(region=east, code="330100", name="杭州市", lat=30.27, lon=120.15)
-    Outlet.objects.create(code="HZ-01", name="杭州西湖服务站", region=east, city=hz, lat=30.26, lon=120.13)
-    base = RescueBase.objects.create(code="B1", name="城西基地", region=east, city=hz, lat=30.28, lon=120.10)
+    Outlet.objects.create(
+        code="HZ-01", name="杭州西湖服务站", region=east, city=hz, lat=30.26, lon=120.13
+    )
+    base = RescueBase.objects.create(
+        code="B1", name="城西基地", region=east, city=hz, lat=30.28, lon=120.10
+    )
     RescueUnit.objects.create(code="T1", plate="浙A12345", kind="flatbed", base=base)
     owner = Customer.objects.create(name="张三", phone="13812345678", region=east, city=hz)
-    Vehicle.objects.create(vin=make_vin("LSVAB2BM2N", "000001"), brand="大众", model="朗逸", powertrain="ice", region=east, owner=owner)
-    admin = User.objects.create_user("schema-admin", password="x", role=Role.ADMINISTRATOR, region=east)
+    Vehicle.objects.create(
+        vin=make_vin("LSVAB2BM2N", "000001"),
+        brand="大众",
+        model="朗逸",
+        powertrain="ice",
+        region=east,
+        owner=owner,
+    )
+    admin = User.objects.create_user(
+        "schema-admin", password="x", role=Role.ADMINISTRATOR, region=east
+    )
     return ApiToken.issue(admin, "schemathesis")[1]
 
 
@@ -43,5 +69,10 @@ def test_api_conforms_to_its_schema(case, token):
     # check digit, a region id that does not exist): positive_data_acceptance is left out.
     # ignored_auth replays the call with our bearer header still attached, so it cannot judge
     # here; tests/test_api.py checks missing and bad credentials directly.
-    case.validate_response(response, excluded_checks=[
-        schemathesis.checks.positive_data_acceptance, schemathesis.checks.ignored_auth])
+    case.validate_response(
+        response,
+        excluded_checks=[
+            schemathesis.checks.positive_data_acceptance,
+            schemathesis.checks.ignored_auth,
+        ],
+    )

@@ -23,13 +23,17 @@ def south_customer(south, guangzhou):
     return Customer.objects.create(name="陈奕迅", phone="13912345678", region=south, city=guangzhou)
 
 
-def test_a_technician_never_sees_another_regions_customers(south_technician, east_customer, south_customer):
+def test_a_technician_never_sees_another_regions_customers(
+    south_technician, east_customer, south_customer
+):
     visible = restrict(Customer.objects.all(), south_technician)
     assert list(visible) == [south_customer]
 
 
 def test_a_dispatcher_sees_only_his_regions_outlets(dispatcher, outlet, south, guangzhou):
-    Outlet.objects.create(code="GZ-1", name="广州天河服务站", region=south, city=guangzhou, lat=23.13, lon=113.32)
+    Outlet.objects.create(
+        code="GZ-1", name="广州天河服务站", region=south, city=guangzhou, lat=23.13, lon=113.32
+    )
     assert list(Outlet.objects.restrict(dispatcher)) == [outlet]
 
 
@@ -49,13 +53,19 @@ def test_a_user_without_a_region_in_a_regional_role_sees_nothing(db, east_custom
 
 
 def test_change_needs_a_role_that_may_change_the_model(dispatcher, south_technician, unit, outlet):
-    assert Outlet.objects.restrict(dispatcher, "change").count() == 0  # dispatchers don't edit outlets
+    assert (
+        Outlet.objects.restrict(dispatcher, "change").count() == 0
+    )  # dispatchers don't edit outlets
     assert RescueUnit.objects.restrict(dispatcher, "change").count() == 1  # but do move units
 
 
 def test_a_technician_sees_only_the_units_of_his_own_base(east, hangzhou, base, unit):
-    other = RescueBase.objects.create(code="HZB-2", name="萧山救援基地", region=east, city=hangzhou, lat=30.18, lon=120.26)
-    other_unit = RescueUnit.objects.create(code="T02", plate="浙A54321", kind="tow_truck", base=other)
+    other = RescueBase.objects.create(
+        code="HZB-2", name="萧山救援基地", region=east, city=hangzhou, lat=30.18, lon=120.26
+    )
+    other_unit = RescueUnit.objects.create(
+        code="T02", plate="浙A54321", kind="tow_truck", base=other
+    )
     tech = make_user("tech_east", Role.TECHNICIAN, east, base=other)
     assert list(RescueUnit.objects.restrict(tech)) == [other_unit]
 
@@ -72,7 +82,12 @@ def test_an_unmasked_view_is_logged(dispatcher, east_customer):
     data = reveal(dispatcher, east_customer, ("phone",), purpose="call back")
     assert data == {"phone": "13812345678"}
     log = PersonalDataAccess.objects.get()
-    assert (log.user, log.model, log.object_pk, log.fields) == (dispatcher, "customers.customer", str(east_customer.pk), "phone")
+    assert (log.user, log.model, log.object_pk, log.fields) == (
+        dispatcher,
+        "customers.customer",
+        str(east_customer.pk),
+        "phone",
+    )
 
 
 def test_a_role_without_need_cannot_unmask_and_nothing_is_logged(east, east_customer):
@@ -89,11 +104,15 @@ def test_unmasking_another_regions_customer_is_refused(dispatcher, south_custome
 
 
 def test_the_admin_lists_pass_through_the_same_filter(east, south, hangzhou, guangzhou, outlet):
-    Outlet.objects.create(code="GZ-1", name="广州天河服务站", region=south, city=guangzhou, lat=23.13, lon=113.32)
+    Outlet.objects.create(
+        code="GZ-1", name="广州天河服务站", region=south, city=guangzhou, lat=23.13, lon=113.32
+    )
     manager = make_user("mgr", Role.REGIONAL_MANAGER, east, is_staff=True)
     from django.contrib.auth.models import Permission
 
-    manager.user_permissions.add(*Permission.objects.filter(codename__in=["view_outlet", "change_outlet"]))
+    manager.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_outlet", "change_outlet"])
+    )
     page = logged_in(manager).get("/admin/network/outlet/")
     assert page.status_code == 200
     assert "杭州西湖服务站" in page.content.decode()

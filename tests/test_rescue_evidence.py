@@ -35,8 +35,10 @@ from anxin.rescue.models import (
 from .conftest import logged_in, make_user
 
 T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-GOOD_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150">'
-            '<path d="M10 80 L40 40 L70 90 L120 30 L180 100 L260 60"/></svg>')
+GOOD_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150">'
+    '<path d="M10 80 L40 40 L70 90 L120 30 L180 100 L260 60"/></svg>'
+)
 
 
 # --- personas and a job at any point of its life ----------------------------------------------
@@ -48,8 +50,16 @@ def media(settings, tmp_path):
 @pytest.fixture
 def crew(east, unit):
     tech = make_user("crew_t01", Role.TECHNICIAN, east, base=unit.base)
-    Staff.objects.create(employee_no="E-T01", name="王师傅", phone="13900000001", role=Role.TECHNICIAN,
-                         region=east, base=unit.base, unit=unit, user=tech)
+    Staff.objects.create(
+        employee_no="E-T01",
+        name="王师傅",
+        phone="13900000001",
+        role=Role.TECHNICIAN,
+        region=east,
+        base=unit.base,
+        unit=unit,
+        user=tech,
+    )
     return tech
 
 
@@ -76,7 +86,9 @@ def south_manager(south):
 @pytest.fixture
 def sent_back_template(db):
     # Ships in the rescue app's data migration.
-    return MessageTemplate.objects.get(code=evidence.SENT_BACK_TEMPLATE, channel="sms", language="zh-hans")
+    return MessageTemplate.objects.get(
+        code=evidence.SENT_BACK_TEMPLATE, channel="sms", language="zh-hans"
+    )
 
 
 PATH = ["check", "dispatch", "accept", "depart", "arrive", "start_work", "complete"]
@@ -88,9 +100,19 @@ def job_at(dispatcher, east, hangzhou, unit, crew):
 
     def make(state: str) -> RescueJob:
         with time_machine.travel(T0, tick=False):
-            job = actions.create_job(actor=dispatcher, at=T0, fault="flat_battery", needs=["jump_start"],
-                                     lat=30.25, lon=120.16, region=east, city=hangzhou,
-                                     caller_phone="13812345678", caller_name="李四", address="文一西路")
+            job = actions.create_job(
+                actor=dispatcher,
+                at=T0,
+                fault="flat_battery",
+                needs=["jump_start"],
+                lat=30.25,
+                lon=120.16,
+                region=east,
+                city=hangzhou,
+                caller_phone="13812345678",
+                caller_name="李四",
+                address="文一西路",
+            )
         for minute, name in enumerate(PATH, start=1):
             if job.state == state:
                 return job
@@ -126,12 +148,19 @@ def gps_exif():
 
 def png_header(width, height):
     """A valid PNG that declares ``width`` × ``height`` but holds a few bytes of pixel data."""
+
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def upload(data, name="scene.jpg", content_type="image/jpeg"):
@@ -146,7 +175,9 @@ def refusal(err, field):
 # --- photo rules --------------------------------------------------------------------------------
 def test_a_photo_keeps_exif_time_and_place_in_the_record_and_none_in_the_served_file(job_at, crew):
     job = job_at("working")
-    photo = evidence.add_photo(job, upload(jpeg(exif=gps_exif())), actor=crew, caption="警示牌已放置")
+    photo = evidence.add_photo(
+        job, upload(jpeg(exif=gps_exif())), actor=crew, caption="警示牌已放置"
+    )
     assert photo.taken_at == dt.datetime(2026, 11, 23, 10, 15, 30, tzinfo=T0.tzinfo)
     assert (photo.taken_lat, photo.taken_lon) == (30.25, 120.16)
     assert (photo.width, photo.height) == (600, 800)  # orientation applied before it was dropped
@@ -170,19 +201,30 @@ def test_a_large_photo_is_stored_at_most_2560_pixels_wide(job_at, crew):
 
 
 def test_a_heic_photo_is_accepted_and_re_encoded_as_jpeg(job_at, crew):
-    photo = evidence.add_photo(job_at("working"), upload(jpeg(fmt="HEIF", exif=gps_exif()), "IMG_0001.HEIC",
-                                                          "image/heic"), actor=crew)
+    photo = evidence.add_photo(
+        job_at("working"),
+        upload(jpeg(fmt="HEIF", exif=gps_exif()), "IMG_0001.HEIC", "image/heic"),
+        actor=crew,
+    )
     assert photo.taken_lat == 30.25
     with photo.image.open("rb") as stored:
         assert Image.open(io.BytesIO(stored.read())).format == "JPEG"
 
 
-@pytest.mark.parametrize("data, name", [
-    (b"<html><body><script>alert(1)</script></body></html>", "photo.jpg"),
-    (b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="10" height="10"/></svg>', "photo.svg"),
-    (b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "photo.pdf"),
-])
-def test_a_file_that_is_not_really_an_image_is_refused_and_nothing_is_saved(job_at, crew, data, name):
+@pytest.mark.parametrize(
+    "data, name",
+    [
+        (b"<html><body><script>alert(1)</script></body></html>", "photo.jpg"),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="10" height="10"/></svg>',
+            "photo.svg",
+        ),
+        (b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "photo.pdf"),
+    ],
+)
+def test_a_file_that_is_not_really_an_image_is_refused_and_nothing_is_saved(
+    job_at, crew, data, name
+):
     job = job_at("working")
     with pytest.raises(ValidationError) as err:
         evidence.add_photo(job, upload(data, name), actor=crew)
@@ -207,7 +249,9 @@ def test_a_50000_by_50000_png_is_refused_quickly_without_allocating_it(job_at, c
 
 def test_a_photo_with_a_side_over_12000_pixels_is_refused(job_at, crew):
     with pytest.raises(ValidationError) as err:
-        evidence.add_photo(job_at("working"), upload(png_header(12_001, 10), "long.png"), actor=crew)
+        evidence.add_photo(
+            job_at("working"), upload(png_header(12_001, 10), "long.png"), actor=crew
+        )
     assert refusal(err, "image") == ["too_many_pixels"]
 
 
@@ -232,7 +276,11 @@ def test_a_technician_not_on_the_crew_cannot_add_photos_notes_or_ticks(job_at, o
         evidence.tick_checklist(job, "warning_sign", actor=other_tech)
     with pytest.raises(PermissionDenied):
         evidence.add_note(job, "到达现场", actor=other_tech)
-    assert not JobPhoto.objects.exists() and not JobChecklistTick.objects.exists() and not JobNote.objects.exists()
+    assert (
+        not JobPhoto.objects.exists()
+        and not JobChecklistTick.objects.exists()
+        and not JobNote.objects.exists()
+    )
 
 
 def test_the_dispatcher_and_the_manager_may_add_photos_but_not_tick(job_at, dispatcher, manager):
@@ -275,7 +323,9 @@ def test_sending_back_needs_reasons_and_tells_the_crew(job_at, manager, sent_bac
         evidence.review_compliance(job, actor=manager, verdict="sent_back", reasons="  ")
     assert "reasons" in err.value.message_dict
     assert not ComplianceReview.objects.exists() and not Message.objects.exists()
-    review = evidence.review_compliance(job, actor=manager, verdict="sent_back", reasons="警示牌距离不足150米")
+    review = evidence.review_compliance(
+        job, actor=manager, verdict="sent_back", reasons="警示牌距离不足150米"
+    )
     message = Message.objects.get()
     assert message.recipient == "13900000001" and "警示牌距离不足150米" in message.body
     assert message.job_ref == f"rescue:{job.pk}" and message.sequence == review.pk
@@ -293,21 +343,26 @@ def test_accepting_needs_the_checklist_ticked(job_at, manager, crew):
 
 def test_no_compliance_review_before_the_crew_is_on_site(job_at, manager):
     with pytest.raises(Conflict):
-        evidence.review_compliance(job_at("en_route"), actor=manager, verdict="sent_back", reasons="x")
+        evidence.review_compliance(
+            job_at("en_route"), actor=manager, verdict="sent_back", reasons="x"
+        )
 
 
 # --- the signature ----------------------------------------------------------------------------
-@pytest.mark.parametrize("svg", [
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"><script>alert(1)</script>'
-    '<path d="M10 80 L40 40 L70 90 L120 30"/></svg>',
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"><foreignObject><p>x</p></foreignObject></svg>',
-    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 300 150">'
-    '<path xlink:href="javascript:alert(1)" d="M10 80 L40 40 L70 90"/></svg>',
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150" onload="alert(1)"><path d="M10 80 L200 40 L70 90"/></svg>',
-    '<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"><path d="M1 1 L200 100 L9 9"/></svg>',
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"><path d="M10 10 L10.5 10.5 L11 11"/></svg>',
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"></svg>',
-])
+@pytest.mark.parametrize(
+    "svg",
+    [
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"><script>alert(1)</script>'
+        '<path d="M10 80 L40 40 L70 90 L120 30"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"><foreignObject><p>x</p></foreignObject></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 300 150">'
+        '<path xlink:href="javascript:alert(1)" d="M10 80 L40 40 L70 90"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150" onload="alert(1)"><path d="M10 80 L200 40 L70 90"/></svg>',
+        '<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"><path d="M1 1 L200 100 L9 9"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"><path d="M10 10 L10.5 10.5 L11 11"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"></svg>',
+    ],
+)
 def test_a_signature_that_is_not_just_drawn_lines_is_refused(job_at, crew, svg):
     job = job_at("completed")
     evidence.fill_confirmation(job, actor=crew, work_done="搭电启动")
@@ -319,11 +374,15 @@ def test_a_signature_that_is_not_just_drawn_lines_is_refused(job_at, crew, svg):
 
 def test_a_drawn_signature_is_stored_as_our_own_svg(job_at, crew):
     job = job_at("completed")
-    evidence.fill_confirmation(job, actor=crew, work_done="搭电启动", follow_up_advice="建议更换蓄电池")
+    evidence.fill_confirmation(
+        job, actor=crew, work_done="搭电启动", follow_up_advice="建议更换蓄电池"
+    )
     sneaky = GOOD_SVG.replace("<path ", '<path stroke="url(#x)" ')
     form = evidence.sign_confirmation(job, actor=crew, signed_name="李四", signature_svg=sneaky)
     assert form.is_signed and form.signed_name == "李四"
-    assert form.signature_svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"')
+    assert form.signature_svg.startswith(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 150"'
+    )
     assert "url(" not in form.signature_svg and "M 10 80 L 40 40" in form.signature_svg
 
 
@@ -338,14 +397,24 @@ def test_a_canvas_png_signature_is_re_encoded_and_a_blank_one_refused(job_at, cr
     out = io.BytesIO()
     blank.save(out, "PNG")
     with pytest.raises(ValidationError) as err:
-        evidence.sign_confirmation(job, actor=crew, signed_name="李四",
-                                   signature_png="data:image/png;base64," + base64.b64encode(out.getvalue()).decode())
+        evidence.sign_confirmation(
+            job,
+            actor=crew,
+            signed_name="李四",
+            signature_png="data:image/png;base64," + base64.b64encode(out.getvalue()).decode(),
+        )
     assert refusal(err, "signature") == ["blank"]
-    ImageDraw.Draw(blank).line([(10, 100), (80, 20), (150, 120), (280, 30)], fill=(0, 0, 0, 255), width=3)
+    ImageDraw.Draw(blank).line(
+        [(10, 100), (80, 20), (150, 120), (280, 30)], fill=(0, 0, 0, 255), width=3
+    )
     out = io.BytesIO()
     blank.save(out, "PNG")
-    form = evidence.sign_confirmation(job, actor=crew, signed_name="李四",
-                                      signature_png="data:image/png;base64," + base64.b64encode(out.getvalue()).decode())
+    form = evidence.sign_confirmation(
+        job,
+        actor=crew,
+        signed_name="李四",
+        signature_png="data:image/png;base64," + base64.b64encode(out.getvalue()).decode(),
+    )
     assert form.is_signed and 'href="data:image/png;base64,' in form.signature_svg
 
 
@@ -354,7 +423,9 @@ def test_the_signed_form_lets_the_crew_confirm_and_cannot_be_changed_after(job_a
     job = job_at("completed")
     with pytest.raises(Conflict):
         evidence.sign_confirmation(job, actor=crew, signed_name="李四", signature_svg=GOOD_SVG)
-    evidence.fill_confirmation(job, actor=crew, work_done="搭电启动", follow_up_advice="建议检测蓄电池")
+    evidence.fill_confirmation(
+        job, actor=crew, work_done="搭电启动", follow_up_advice="建议检测蓄电池"
+    )
     evidence.sign_confirmation(job, actor=crew, signed_name="李四", signature_svg=GOOD_SVG)
     with pytest.raises(Conflict):
         evidence.fill_confirmation(job, actor=crew, work_done="改过的内容")
@@ -368,7 +439,9 @@ def test_the_customer_can_sign_through_the_tracking_link_only_with_the_right_tok
     evidence.fill_confirmation(job, actor=crew, work_done="搭电启动")
     with pytest.raises(PermissionDenied):
         evidence.sign_confirmation(job, token="guessed", signed_name="李四", signature_svg=GOOD_SVG)
-    form = evidence.sign_confirmation(job, token=job.tracking_token, signed_name="李四", signature_svg=GOOD_SVG)
+    form = evidence.sign_confirmation(
+        job, token=job.tracking_token, signed_name="李四", signature_svg=GOOD_SVG
+    )
     assert form.is_signed
 
 
@@ -377,13 +450,18 @@ def confirmed(job_at, crew, manager, *, photo=False):
     if photo:
         evidence.add_photo(job, upload(jpeg()), actor=crew, caption="完工照片")
     evidence.review_compliance(job, actor=manager, verdict="accepted")
-    evidence.fill_confirmation(job, actor=crew, work_done="搭电启动", follow_up_advice="建议检测蓄电池")
+    evidence.fill_confirmation(
+        job, actor=crew, work_done="搭电启动", follow_up_advice="建议检测蓄电池"
+    )
     evidence.sign_confirmation(job, actor=crew, signed_name="李四", signature_svg=GOOD_SVG)
-    return actions.perform(RescueJob.objects.get(pk=job.pk), "confirm", actor=crew,
-                           at=T0 + dt.timedelta(minutes=50))
+    return actions.perform(
+        RescueJob.objects.get(pk=job.pk), "confirm", actor=crew, at=T0 + dt.timedelta(minutes=50)
+    )
 
 
-def test_only_customer_service_makes_the_final_review_and_it_closes_the_job(job_at, crew, manager, service, dispatcher):
+def test_only_customer_service_makes_the_final_review_and_it_closes_the_job(
+    job_at, crew, manager, service, dispatcher
+):
     job = confirmed(job_at, crew, manager)
     for outsider in (manager, dispatcher, crew):
         with pytest.raises(PermissionDenied):
@@ -397,7 +475,9 @@ def test_only_customer_service_makes_the_final_review_and_it_closes_the_job(job_
     assert job.transitions.filter(to_state="reviewed", data__final_review=review.pk).exists()
 
 
-def test_a_final_review_the_transition_refuses_is_not_kept(job_at, crew, manager, service, sent_back_template):
+def test_a_final_review_the_transition_refuses_is_not_kept(
+    job_at, crew, manager, service, sent_back_template
+):
     job = job_at("completed")
     evidence.review_compliance(job, actor=manager, verdict="accepted")
     evidence.review_compliance(job, actor=manager, verdict="sent_back", reasons="照片不清晰")
@@ -407,7 +487,9 @@ def test_a_final_review_the_transition_refuses_is_not_kept(job_at, crew, manager
     with pytest.raises(ValidationError) as err:
         evidence.final_review(job, actor=service, process_ok=True)
     assert "requires" in err.value.message_dict
-    assert not FinalReview.objects.exists() and RescueJob.objects.get(pk=job.pk).state == "confirmed"
+    assert (
+        not FinalReview.objects.exists() and RescueJob.objects.get(pk=job.pk).state == "confirmed"
+    )
 
 
 # --- through the API ----------------------------------------------------------------------------
@@ -425,7 +507,9 @@ def post(client, url, body, method="post"):
     return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
 
 
-def test_the_api_takes_a_photo_by_multipart_and_refuses_html_with_422(api_urls, job_at, crew, other_tech):
+def test_the_api_takes_a_photo_by_multipart_and_refuses_html_with_422(
+    api_urls, job_at, crew, other_tech
+):
     job = job_at("working")
     api = api_for(crew)
     url = f"/api/v1/rescue/jobs/{job.pk}/photos"
@@ -438,7 +522,9 @@ def test_the_api_takes_a_photo_by_multipart_and_refuses_html_with_422(api_urls, 
     assert [p["caption"] for p in listed] == ["现场"] and listed[0]["url"].startswith("/rescue/")
 
 
-def test_the_api_walks_the_reviews_and_the_form(api_urls, job_at, crew, manager, service, sent_back_template):
+def test_the_api_walks_the_reviews_and_the_form(
+    api_urls, job_at, crew, manager, service, sent_back_template
+):
     job = job_at("working")
     base = f"/api/v1/rescue/jobs/{job.pk}"
     crew_api, manager_api = api_for(crew), api_for(manager)
@@ -448,13 +534,23 @@ def test_the_api_walks_the_reviews_and_the_form(api_urls, job_at, crew, manager,
     assert post(crew_api, f"{base}/checklist", {"item": "procedure"}).json()["created"] is False
     refused = post(manager_api, f"{base}/compliance-reviews", {"verdict": "sent_back"})
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "reasons"
-    assert post(manager_api, f"{base}/compliance-reviews", {"verdict": "accepted"}).status_code == 201
+    assert (
+        post(manager_api, f"{base}/compliance-reviews", {"verdict": "accepted"}).status_code == 201
+    )
     actions.perform(RescueJob.objects.get(pk=job.pk), "complete", actor=crew)
-    assert post(crew_api, f"{base}/confirmation", {"work_done": "搭电启动"}, "put").status_code == 200
+    assert (
+        post(crew_api, f"{base}/confirmation", {"work_done": "搭电启动"}, "put").status_code == 200
+    )
     script = GOOD_SVG.replace("</svg>", "<script>alert(1)</script></svg>")
-    refused = post(crew_api, f"{base}/confirmation/signature", {"signed_name": "李四", "signature_svg": script})
+    refused = post(
+        crew_api, f"{base}/confirmation/signature", {"signed_name": "李四", "signature_svg": script}
+    )
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "signature"
-    signed = post(crew_api, f"{base}/confirmation/signature", {"signed_name": "李四", "signature_svg": GOOD_SVG})
+    signed = post(
+        crew_api,
+        f"{base}/confirmation/signature",
+        {"signed_name": "李四", "signature_svg": GOOD_SVG},
+    )
     assert signed.json()["is_signed"] is True
     early = post(api_for(service), f"{base}/final-review", {"process_ok": True})
     assert early.status_code == 409  # not confirmed yet
@@ -470,7 +566,11 @@ def test_the_photo_view_serves_the_crew_and_refuses_an_outsider(job_at, crew, so
     assert logged_in(south_technician).get(url).status_code == 404
     assert Client().get(url).status_code == 302  # to the sign-in page, not the file
     full = logged_in(crew).get(url)
-    assert full.status_code == 200 and full["Content-Type"] == "image/jpeg" and "private" in full["Cache-Control"]
+    assert (
+        full.status_code == 200
+        and full["Content-Type"] == "image/jpeg"
+        and "private" in full["Cache-Control"]
+    )
     thumb = logged_in(crew).get(url + "?size=thumb")
     assert max(Image.open(io.BytesIO(thumb.content)).size) == 480
 
@@ -490,11 +590,18 @@ def test_a_bad_note_by_htmx_comes_back_422_with_the_field_and_saves_nothing(job_
 
 def test_the_partials_offer_the_crew_the_upload_and_the_manager_the_review(job_at, crew, manager):
     job = job_at("working")
-    evidence_part = logged_in(crew).get(f"/rescue/jobs/{job.pk}/evidence/part/evidence/").content.decode()
+    evidence_part = (
+        logged_in(crew).get(f"/rescue/jobs/{job.pk}/evidence/part/evidence/").content.decode()
+    )
     assert 'capture="environment"' in evidence_part and 'accept="image/*"' in evidence_part
-    reviews = logged_in(manager).get(f"/rescue/jobs/{job.pk}/evidence/part/reviews/").content.decode()
+    reviews = (
+        logged_in(manager).get(f"/rescue/jobs/{job.pk}/evidence/part/reviews/").content.decode()
+    )
     assert 'name="verdict"' in reviews
-    assert 'name="verdict"' not in logged_in(crew).get(f"/rescue/jobs/{job.pk}/evidence/part/reviews/").content.decode()
+    assert (
+        'name="verdict"'
+        not in logged_in(crew).get(f"/rescue/jobs/{job.pk}/evidence/part/reviews/").content.decode()
+    )
 
 
 def test_the_signature_page_posts_the_drawing_and_refuses_a_script(job_at, crew):
@@ -505,7 +612,9 @@ def test_the_signature_page_posts_the_drawing_and_refuses_a_script(job_at, crew)
     assert "data-signature-pad" in page and "rescue/signature.js" in page
     url = f"/rescue/jobs/{job.pk}/evidence/confirmation/signature/"
     script = GOOD_SVG.replace("</svg>", "<script>alert(1)</script></svg>")
-    refused = client.post(url, {"signed_name": "李四", "signature_svg": script}, HTTP_HX_REQUEST="true")
+    refused = client.post(
+        url, {"signed_name": "李四", "signature_svg": script}, HTTP_HX_REQUEST="true"
+    )
     assert refused.status_code == 422 and not ConfirmationForm.objects.get(job=job).is_signed
     assert client.post(url, {"signed_name": "李四", "signature_svg": GOOD_SVG}).status_code == 302
     assert ConfirmationForm.objects.get(job=job).is_signed
@@ -513,7 +622,9 @@ def test_the_signature_page_posts_the_drawing_and_refuses_a_script(job_at, crew)
 
 def test_the_printed_form_shows_the_title_times_masked_crew_and_signature(job_at, crew, manager):
     job = confirmed(job_at, crew, manager)
-    page = logged_in(crew).get(f"/rescue/jobs/{job.pk}/evidence/confirmation/print/").content.decode()
+    page = (
+        logged_in(crew).get(f"/rescue/jobs/{job.pk}/evidence/confirmation/print/").content.decode()
+    )
     assert "救援服务确认单" in page and job.number in page
     assert "2026-11-23 10:00" in page  # the call
     assert "2026-11-23 10:25" in page  # arrival, from the transitions
@@ -529,7 +640,9 @@ def test_the_final_review_page_shows_everything_and_closes_the_job(job_at, crew,
     page = client.get(f"/rescue/jobs/{job.pk}/final-review/").content.decode()
     assert "救援服务确认单" in page and "三级审核" in page and "完工照片" in page
     assert "/rescue/evidence/photos/" in page and "/media/" not in page
-    refused = client.post(f"/rescue/jobs/{job.pk}/final-review/", {"process_ok": "no", "findings": ""})
+    refused = client.post(
+        f"/rescue/jobs/{job.pk}/final-review/", {"process_ok": "no", "findings": ""}
+    )
     assert refused.status_code == 200 and "errorlist" in refused.content.decode()
     assert not FinalReview.objects.exists()
     done = client.post(f"/rescue/jobs/{job.pk}/final-review/", {"process_ok": "yes"})

@@ -33,8 +33,16 @@ T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 @pytest.fixture
 def crew(east, unit):
     tech = make_user("crew_t01", Role.TECHNICIAN, east, base=unit.base)
-    Staff.objects.create(employee_no="E-T01", name="王师傅", phone="13900000001", role=Role.TECHNICIAN,
-                         region=east, base=unit.base, unit=unit, user=tech)
+    Staff.objects.create(
+        employee_no="E-T01",
+        name="王师傅",
+        phone="13900000001",
+        role=Role.TECHNICIAN,
+        region=east,
+        base=unit.base,
+        unit=unit,
+        user=tech,
+    )
     return tech
 
 
@@ -56,13 +64,27 @@ def manager(east):
 @pytest.fixture
 def ev(east, hangzhou):
     owner = Customer.objects.create(name="赵六", phone="13712345678", region=east, city=hangzhou)
-    return Vehicle.objects.create(vin=make_vin("LGXCE4CB0P", "000111"), brand="比亚迪", model="汉",
-                                  powertrain="bev", region=east, owner=owner)
+    return Vehicle.objects.create(
+        vin=make_vin("LGXCE4CB0P", "000111"),
+        brand="比亚迪",
+        model="汉",
+        powertrain="bev",
+        region=east,
+        owner=owner,
+    )
 
 
 def new_job(dispatcher, east, hangzhou, **extra):
-    fields = dict(fault="flat_battery", needs=["jump_start"], lat=30.25, lon=120.16, region=east,
-                  city=hangzhou, caller_phone="13812345678", caller_name="李四")
+    fields = dict(
+        fault="flat_battery",
+        needs=["jump_start"],
+        lat=30.25,
+        lon=120.16,
+        region=east,
+        city=hangzhou,
+        caller_phone="13812345678",
+        caller_name="李四",
+    )
     fields.update(extra)
     with time_machine.travel(T0, tick=False):
         return actions.create_job(actor=dispatcher, at=T0, **fields)
@@ -72,11 +94,17 @@ def test_intake_stores_the_call_and_starts_the_clocks(dispatcher, east, hangzhou
     job = new_job(dispatcher, east, hangzhou)
     assert job.number == "RS20261123-0001" and job.state == "created"
     assert list(job.transitions.values_list("to_state", flat=True)) == ["created"]
-    names = set(Clock.objects.filter(job_kind="rescue", job_id=str(job.pk)).values_list("commitment__code", flat=True))
+    names = set(
+        Clock.objects.filter(job_kind="rescue", job_id=str(job.pk)).values_list(
+            "commitment__code", flat=True
+        )
+    )
     assert {"rescue-response", "rescue-progress-update"} <= names
 
 
-def test_first_review_refuses_an_ev_without_a_flatbed_and_says_what_is_missing(dispatcher, east, hangzhou, ev):
+def test_first_review_refuses_an_ev_without_a_flatbed_and_says_what_is_missing(
+    dispatcher, east, hangzhou, ev
+):
     job = new_job(dispatcher, east, hangzhou, fault="breakdown", needs=["towing"], vehicle=ev)
     with pytest.raises(ValidationError) as err:
         actions.perform(job, "check", actor=dispatcher)
@@ -89,11 +117,19 @@ def test_an_incomplete_request_is_sent_back_with_the_reason(dispatcher, east, ha
     job = new_job(dispatcher, east, hangzhou)
     with pytest.raises(ValidationError):
         actions.perform(job, "send_back", actor=dispatcher)
-    job = actions.perform(job, "send_back", actor=dispatcher, reason="请确认具体位置", fields={"missing_info": "请确认具体位置"})
+    job = actions.perform(
+        job,
+        "send_back",
+        actor=dispatcher,
+        reason="请确认具体位置",
+        fields={"missing_info": "请确认具体位置"},
+    )
     assert job.state == "returned" and job.missing_info == "请确认具体位置"
 
 
-def test_two_dispatchers_sending_the_same_unit_one_wins_the_other_gets_409(dispatcher, east, hangzhou, unit):
+def test_two_dispatchers_sending_the_same_unit_one_wins_the_other_gets_409(
+    dispatcher, east, hangzhou, unit
+):
     second = make_user("dispatcher_2", Role.DISPATCHER, east)
     a = actions.perform(new_job(dispatcher, east, hangzhou), "check", actor=dispatcher)
     b = actions.perform(new_job(dispatcher, east, hangzhou), "check", actor=dispatcher)
@@ -122,12 +158,18 @@ def test_choosing_another_unit_than_proposed_needs_a_reason(dispatcher, east, ha
         actions.dispatch(job, unit, actor=dispatcher, recommended_unit_id=unit.pk + 100)
     unit.refresh_from_db()
     assert unit.status == "available"
-    job = actions.dispatch(job, unit, actor=dispatcher, recommended_unit_id=unit.pk + 100, override_reason="客户指定")
+    job = actions.dispatch(
+        job, unit, actor=dispatcher, recommended_unit_id=unit.pk + 100, override_reason="客户指定"
+    )
     assert job.override_reason == "客户指定"
 
 
 def test_only_the_crew_of_the_unit_may_accept(dispatcher, east, hangzhou, unit, crew, other_tech):
-    job = actions.dispatch(actions.perform(new_job(dispatcher, east, hangzhou), "check", actor=dispatcher), unit, actor=dispatcher)
+    job = actions.dispatch(
+        actions.perform(new_job(dispatcher, east, hangzhou), "check", actor=dispatcher),
+        unit,
+        actor=dispatcher,
+    )
     with pytest.raises(PermissionDenied):
         actions.perform(job, "accept", actor=other_tech)
     assert actions.perform(job, "accept", actor=crew).state == "accepted"
@@ -141,16 +183,22 @@ def test_a_transition_out_of_order_is_refused_and_nothing_changes(dispatcher, ea
     assert job.state == "created" and job.version == 1
 
 
-def test_a_whole_rescue_and_its_response_time(dispatcher, east, hangzhou, unit, crew, service, manager):
+def test_a_whole_rescue_and_its_response_time(
+    dispatcher, east, hangzhou, unit, crew, service, manager
+):
     job = new_job(dispatcher, east, hangzhou)
     minutes = iter(range(1, 100))
 
     def step(name, actor, **kw):
         nonlocal job
-        job = actions.perform(job, name, actor=actor, at=T0 + dt.timedelta(minutes=next(minutes)), **kw)
+        job = actions.perform(
+            job, name, actor=actor, at=T0 + dt.timedelta(minutes=next(minutes)), **kw
+        )
 
     step("check", dispatcher)
-    job = actions.dispatch(job, unit, actor=dispatcher, at=T0 + dt.timedelta(minutes=2), eta_seconds=600)
+    job = actions.dispatch(
+        job, unit, actor=dispatcher, at=T0 + dt.timedelta(minutes=2), eta_seconds=600
+    )
     for name in ("accept", "depart", "arrive", "start_work"):
         step(name, crew)
     with pytest.raises(ValidationError, match="Warning sign|警示"):
@@ -161,7 +209,13 @@ def test_a_whole_rescue_and_its_response_time(dispatcher, east, hangzhou, unit, 
     assert RescueUnit.objects.get(pk=unit.pk).status == "available"
     with pytest.raises(ValidationError, match="signature|签名"):
         step("confirm", crew)
-    ConfirmationForm.objects.create(job=job, work_done="搭电启动", signature_svg="<svg/>", signed_name="李四", signed_at=timezone.now())
+    ConfirmationForm.objects.create(
+        job=job,
+        work_done="搭电启动",
+        signature_svg="<svg/>",
+        signed_name="李四",
+        signed_at=timezone.now(),
+    )
     step("confirm", crew)
     with pytest.raises(ValidationError):
         step("review", service)
@@ -170,13 +224,32 @@ def test_a_whole_rescue_and_its_response_time(dispatcher, east, hangzhou, unit, 
     assert job.state == "reviewed"
     assert job.response_seconds == 4 * 60  # call at T0, arrived at T0+4min
     states = list(JobTransition.objects.filter(job=job).values_list("to_state", flat=True))
-    assert states == ["created", "checked", "dispatched", "accepted", "en_route", "arrived", "working", "completed", "confirmed", "reviewed"]
-    response = Clock.objects.get(job_kind="rescue", job_id=str(job.pk), commitment__code="rescue-response")
+    assert states == [
+        "created",
+        "checked",
+        "dispatched",
+        "accepted",
+        "en_route",
+        "arrived",
+        "working",
+        "completed",
+        "confirmed",
+        "reviewed",
+    ]
+    response = Clock.objects.get(
+        job_kind="rescue", job_id=str(job.pk), commitment__code="rescue-response"
+    )
     assert response.state != "running"
 
 
-def test_cancelling_needs_a_reason_frees_the_unit_and_stops_the_clocks(dispatcher, east, hangzhou, unit):
-    job = actions.dispatch(actions.perform(new_job(dispatcher, east, hangzhou), "check", actor=dispatcher), unit, actor=dispatcher)
+def test_cancelling_needs_a_reason_frees_the_unit_and_stops_the_clocks(
+    dispatcher, east, hangzhou, unit
+):
+    job = actions.dispatch(
+        actions.perform(new_job(dispatcher, east, hangzhou), "check", actor=dispatcher),
+        unit,
+        actor=dispatcher,
+    )
     with pytest.raises(ValidationError):
         actions.perform(job, "cancel", actor=dispatcher)
     job = actions.perform(job, "cancel", actor=dispatcher, reason="客户已自行解决")
@@ -185,7 +258,9 @@ def test_cancelling_needs_a_reason_frees_the_unit_and_stops_the_clocks(dispatche
     assert not Clock.objects.filter(job_kind="rescue", job_id=str(job.pk), state="running").exists()
 
 
-def test_a_technician_of_another_region_cannot_touch_the_job(dispatcher, east, hangzhou, south_technician):
+def test_a_technician_of_another_region_cannot_touch_the_job(
+    dispatcher, east, hangzhou, south_technician
+):
     job = new_job(dispatcher, east, hangzhou)
     with pytest.raises(PermissionDenied):
         actions.perform(job, "cancel", actor=south_technician, reason="x")
@@ -203,37 +278,71 @@ def post(client, url, body, **headers):
 
 
 def test_intake_by_api_with_an_unknown_vin_is_a_422_and_nothing_is_saved(dispatcher, east):
-    body = {"fault": "tyre", "lat": 30.25, "lon": 120.16, "region_id": east.pk, "caller_phone": "13812345678", "vin": make_vin("LSVAB2BM2N", "999999")}
+    body = {
+        "fault": "tyre",
+        "lat": 30.25,
+        "lon": 120.16,
+        "region_id": east.pk,
+        "caller_phone": "13812345678",
+        "vin": make_vin("LSVAB2BM2N", "999999"),
+    }
     response = post(api_for(dispatcher), "/api/v1/rescue/jobs", body)
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "vin"
     assert not RescueJob.objects.exists()
 
 
 def test_intake_at_sea_is_refused(dispatcher, east):
-    body = {"fault": "tyre", "lat": 25.0, "lon": 160.0, "region_id": east.pk, "caller_phone": "13812345678"}
+    body = {
+        "fault": "tyre",
+        "lat": 25.0,
+        "lon": 160.0,
+        "region_id": east.pk,
+        "caller_phone": "13812345678",
+    }
     assert post(api_for(dispatcher), "/api/v1/rescue/jobs", body).status_code == 422
 
 
 def test_a_repeated_intake_with_the_same_idempotency_key_creates_one_job(dispatcher, east):
-    body = {"fault": "tyre", "lat": 30.25, "lon": 120.16, "region_id": east.pk, "caller_phone": "13812345678"}
+    body = {
+        "fault": "tyre",
+        "lat": 30.25,
+        "lon": 120.16,
+        "region_id": east.pk,
+        "caller_phone": "13812345678",
+    }
     api = api_for(dispatcher)
     first = post(api, "/api/v1/rescue/jobs", body, HTTP_IDEMPOTENCY_KEY="call-1")
     again = post(api, "/api/v1/rescue/jobs", body, HTTP_IDEMPOTENCY_KEY="call-1")
-    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    assert (
+        first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    )
     assert RescueJob.objects.count() == 1
 
 
 def test_transition_out_of_order_by_api_is_409_with_the_fresh_state(dispatcher, east, hangzhou):
     job = new_job(dispatcher, east, hangzhou)
-    response = post(api_for(dispatcher), f"/api/v1/rescue/jobs/{job.pk}/transitions", {"name": "arrive"})
+    response = post(
+        api_for(dispatcher), f"/api/v1/rescue/jobs/{job.pk}/transitions", {"name": "arrive"}
+    )
     assert response.status_code == 409 and response.json()["current"]["state"] == "created"
 
 
 def test_a_stale_version_is_409(dispatcher, east, hangzhou):
     job = new_job(dispatcher, east, hangzhou)
     api = api_for(dispatcher)
-    assert post(api, f"/api/v1/rescue/jobs/{job.pk}/transitions", {"name": "check", "expected_version": 1}).status_code == 200
-    late = post(api, f"/api/v1/rescue/jobs/{job.pk}/transitions", {"name": "cancel", "reason": "x", "expected_version": 1})
+    assert (
+        post(
+            api,
+            f"/api/v1/rescue/jobs/{job.pk}/transitions",
+            {"name": "check", "expected_version": 1},
+        ).status_code
+        == 200
+    )
+    late = post(
+        api,
+        f"/api/v1/rescue/jobs/{job.pk}/transitions",
+        {"name": "cancel", "reason": "x", "expected_version": 1},
+    )
     assert late.status_code == 409 and late.json()["current"]["version"] == 2
 
 
@@ -260,10 +369,14 @@ def test_the_progress_update_tells_the_current_state_and_eta(dispatcher, east, h
 
     job = new_job(dispatcher, east, hangzhou)
     job = actions.perform(job, "check", actor=dispatcher, at=T0 + dt.timedelta(minutes=1))
-    job = actions.dispatch(job, unit, actor=dispatcher, eta_seconds=900, at=T0 + dt.timedelta(minutes=2))
+    job = actions.dispatch(
+        job, unit, actor=dispatcher, eta_seconds=900, at=T0 + dt.timedelta(minutes=2)
+    )
     with time_machine.travel(T0 + dt.timedelta(minutes=31), tick=False):
         sweep(timezone.now())
-    message = Message.objects.get(purpose__startswith="rescue.progress", job_ref__contains=str(job.pk))
+    message = Message.objects.get(
+        purpose__startswith="rescue.progress", job_ref__contains=str(job.pk)
+    )
     assert message.recipient == "13812345678"
     assert job.number in message.body
     assert any(state in message.body for state in ("已派车", "Dispatched"))

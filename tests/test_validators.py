@@ -36,7 +36,10 @@ def test_malformed_vins_are_refused_with_the_reason(vin, code):
     assert err.value.code == code
 
 
-@given(st.text(alphabet=VIN_CHARS, min_size=11, max_size=11), st.text(alphabet="0123456789", min_size=6, max_size=6))
+@given(
+    st.text(alphabet=VIN_CHARS, min_size=11, max_size=11),
+    st.text(alphabet="0123456789", min_size=6, max_size=6),
+)
 def test_made_vins_are_valid_and_any_single_change_of_the_check_digit_is_caught(prefix, serial):
     vin = make_vin(prefix, serial)
     validate_vin(vin)
@@ -51,7 +54,10 @@ def test_check_digit_is_always_a_digit_or_x(vin):
     assert vin_check_digit(vin) in "0123456789X"
 
 
-@pytest.mark.parametrize("phone", ["13812345678", "+8613812345678", "0571-87654321", "057187654321", "12122", "400-800-1234"])
+@pytest.mark.parametrize(
+    "phone",
+    ["13812345678", "+8613812345678", "0571-87654321", "057187654321", "12122", "400-800-1234"],
+)
 def test_phone_numbers_people_write_are_accepted(phone):
     validate_phone(phone)
 
@@ -62,7 +68,9 @@ def test_phone_numbers_that_are_not_numbers_are_refused(phone):
         validate_phone(phone)
 
 
-@pytest.mark.parametrize(("lat", "lon"), [(91, 120), (30, 181), (-91, 0), (48.85, 2.35), (120.15, 30.27)])
+@pytest.mark.parametrize(
+    ("lat", "lon"), [(91, 120), (30, 181), (-91, 0), (48.85, 2.35), (120.15, 30.27)]
+)
 def test_coordinates_outside_the_world_or_china_are_refused(lat, lon):
     with pytest.raises(ValidationError):
         validate_latitude(lat)

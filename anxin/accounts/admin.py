@@ -8,7 +8,10 @@ from .models import ApiToken, User
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "first_name", "role", "region", "is_active")
     list_filter = ("role", "region", "is_active")
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Anxin", {"fields": ("role", "region", "outlet", "base")}))
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Anxin", {"fields": ("role", "region", "outlet", "base")}),
+    )
 
 
 @admin.register(ApiToken)

@@ -15,16 +15,28 @@ class User(AbstractUser):
 
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.DISPATCHER)
     region = models.ForeignKey(
-        "network.Region", verbose_name=_("region"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="users",
+        "network.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     outlet = models.ForeignKey(
-        "network.Outlet", verbose_name=_("outlet"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="users",
+        "network.Outlet",
+        verbose_name=_("outlet"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="users",
     )
     base = models.ForeignKey(
-        "network.RescueBase", verbose_name=_("rescue base"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="users",
+        "network.RescueBase",
+        verbose_name=_("rescue base"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="users",
     )
 
     class Meta:

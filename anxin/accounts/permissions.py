@@ -29,7 +29,9 @@ def may_change(user: Any, model: type[models.Model]) -> bool:
     return user.role in CHANGE_ROLES.get(model._meta.label_lower, frozenset())
 
 
-def restrict(queryset: models.QuerySet[Any], user: Any, action: str = "view") -> models.QuerySet[Any]:
+def restrict(
+    queryset: models.QuerySet[Any], user: Any, action: str = "view"
+) -> models.QuerySet[Any]:
     """Rows of ``queryset`` that ``user`` may ``action``; an empty queryset when none."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")

@@ -48,10 +48,19 @@ CHANGE_ROLES: dict[str, frozenset[str]] = {
     "customers.vehicle": frozenset(
         {Role.ADMINISTRATOR, Role.CUSTOMER_SERVICE, Role.DISPATCHER, Role.SERVICE_ADVISOR}
     ),
-    "network.unitdailycheck": frozenset({Role.ADMINISTRATOR, Role.TECHNICIAN, Role.REGIONAL_MANAGER}),
+    "network.unitdailycheck": frozenset(
+        {Role.ADMINISTRATOR, Role.TECHNICIAN, Role.REGIONAL_MANAGER}
+    ),
     "network.unitposition": frozenset({Role.ADMINISTRATOR, Role.TECHNICIAN, Role.DISPATCHER}),
     # Rescue jobs change only through the action functions, which check the transition table;
     # this list governs who reaches them at all.
-    "rescue.rescuejob": frozenset({Role.ADMINISTRATOR, Role.DISPATCHER, Role.TECHNICIAN,
-                                   Role.REGIONAL_MANAGER, Role.CUSTOMER_SERVICE}),
+    "rescue.rescuejob": frozenset(
+        {
+            Role.ADMINISTRATOR,
+            Role.DISPATCHER,
+            Role.TECHNICIAN,
+            Role.REGIONAL_MANAGER,
+            Role.CUSTOMER_SERVICE,
+        }
+    ),
 }

@@ -37,9 +37,20 @@ ERROR_SCHEMA = {
         "detail": {
             "anyOf": [
                 {"type": "string"},
-                {"type": "array", "items": {"type": "object", "properties": {
-                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
-                    "msg": {"type": "string"}, "type": {"type": "string"}}}},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "loc": {
+                                "type": "array",
+                                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                            },
+                            "msg": {"type": "string"},
+                            "type": {"type": "string"},
+                        },
+                    },
+                },
             ]
         },
         "current": {"type": "object", "description": "the fresh state, on 409"},
@@ -69,8 +80,17 @@ class AnxinAPI(NinjaAPI):
                 for code, text in COMMON_ERRORS.items():
                     if code in ("400", "409") and method == "get":
                         continue
-                    responses.setdefault(code, {"description": text, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/Error"}}}})
+                    responses.setdefault(
+                        code,
+                        {
+                            "description": text,
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Error"}
+                                }
+                            },
+                        },
+                    )
         return schema
 
 
@@ -92,7 +112,11 @@ api = AnxinAPI(
 def validation_payload(error: DjangoValidationError) -> list[dict[str, Any]]:
     if hasattr(error, "error_dict"):
         return [
-            {"loc": ["body", field], "msg": " ".join(str(m) for m in messages), "type": "value_error"}
+            {
+                "loc": ["body", field],
+                "msg": " ".join(str(m) for m in messages),
+                "type": "value_error",
+            }
             for field, messages in error.message_dict.items()
         ]
     return [{"loc": ["body"], "msg": " ".join(error.messages), "type": "value_error"}]
@@ -118,11 +142,15 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, {"detail": "not found"}, status=404)
 
 
-def visible(request: HttpRequest, model: type[models.Model], action: str = "view") -> models.QuerySet[Any]:
+def visible(
+    request: HttpRequest, model: type[models.Model], action: str = "view"
+) -> models.QuerySet[Any]:
     return restrict(model._default_manager.all(), request.user, action)
 
 
-def get_visible(request: HttpRequest, model: type[models.Model], pk: Any, action: str = "view") -> Any:
+def get_visible(
+    request: HttpRequest, model: type[models.Model], pk: Any, action: str = "view"
+) -> Any:
     obj = get_object_or_404(visible(request, model, "view"), pk=pk)
     if action != "view" and not visible(request, model, action).filter(pk=pk).exists():
         raise HttpError(403, "your role may not change this record")

@@ -1,5 +1,6 @@
 """Types shared by the API schemas, so the OpenAPI document states the real limits."""
 
+import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer
@@ -32,12 +33,20 @@ def _coordinate(axis: str, world: tuple[float, float]) -> Any:
 Latitude = Annotated[
     float,
     BeforeValidator(_coordinate("lat", (-90, 90))),
-    Field(ge=CHINA_BOUNDS["lat"][0], le=CHINA_BOUNDS["lat"][1], description="WGS-84 latitude, within China"),
+    Field(
+        ge=CHINA_BOUNDS["lat"][0],
+        le=CHINA_BOUNDS["lat"][1],
+        description="WGS-84 latitude, within China",
+    ),
 ]
 Longitude = Annotated[
     float,
     BeforeValidator(_coordinate("lon", (-180, 180))),
-    Field(ge=CHINA_BOUNDS["lon"][0], le=CHINA_BOUNDS["lon"][1], description="WGS-84 longitude, within China"),
+    Field(
+        ge=CHINA_BOUNDS["lon"][0],
+        le=CHINA_BOUNDS["lon"][1],
+        description="WGS-84 longitude, within China",
+    ),
 ]
 
 # Wall-clock times of day as "HH:MM" (JSON Schema's `time` format demands an offset).
@@ -46,3 +55,15 @@ ClockTime = Annotated[
     PlainSerializer(lambda t: t.strftime("%H:%M") if t is not None else None, return_type=str),
     Field(json_schema_extra={"type": "string", "pattern": r"^\d{2}:\d{2}$"}),
 ]
+
+
+def _iso_text(value: Any) -> Any:
+    # JSON has no time type: a number here is a broken client, not an epoch to guess at.
+    if not isinstance(value, str | dt.datetime):
+        raise ValueError(
+            "give the time as ISO 8601 text with its offset, e.g. 2026-11-23T10:00:00+08:00"
+        )
+    return value
+
+
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_text)]

@@ -25,7 +25,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+        return (
+            value.astimezone(dt.UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+        )
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -68,12 +70,36 @@ def canonical(data: dict[str, Any] | None) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def entry_hash(prev_hash: str, *, seq: int, at: dt.datetime, actor_id: int | None, actor_label: str,
-               request_id: str, action: str, model: str, object_pk: str, before: str, after: str) -> str:
+def entry_hash(
+    prev_hash: str,
+    *,
+    seq: int,
+    at: dt.datetime,
+    actor_id: int | None,
+    actor_label: str,
+    request_id: str,
+    action: str,
+    model: str,
+    object_pk: str,
+    before: str,
+    after: str,
+) -> str:
     payload = json.dumps(
-        [prev_hash, seq, at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), actor_id,
-         actor_label, request_id, action, model, object_pk, before, after],
-        ensure_ascii=False, separators=(",", ":"),
+        [
+            prev_hash,
+            seq,
+            at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            actor_id,
+            actor_label,
+            request_id,
+            action,
+            model,
+            object_pk,
+            before,
+            after,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -88,10 +114,17 @@ class Change:
     after: dict[str, Any] | None
 
 
-def change_for(instance: models.Model, action: str, before: dict[str, Any] | None,
-               after: dict[str, Any] | None) -> Change:
-    return Change(action=action, model=instance._meta.label_lower, object_pk=str(instance.pk),
-                  object_repr=str(instance)[:200], before=before, after=after)
+def change_for(
+    instance: models.Model, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> Change:
+    return Change(
+        action=action,
+        model=instance._meta.label_lower,
+        object_pk=str(instance.pk),
+        object_repr=str(instance)[:200],
+        before=before,
+        after=after,
+    )
 
 
 def record(changes: Iterable[Change]) -> list[ChangeLogEntry]:
@@ -109,15 +142,36 @@ def record(changes: Iterable[Change]) -> list[ChangeLogEntry]:
         for change in changes:
             seq += 1
             before, after = canonical(change.before), canonical(change.after)
-            digest = entry_hash(prev, seq=seq, at=at, actor_id=actor.user_id, actor_label=actor.label,
-                                request_id=actor.request_id, action=change.action, model=change.model,
-                                object_pk=change.object_pk, before=before, after=after)
-            entries.append(ChangeLogEntry(
-                seq=seq, at=at, actor_id=actor.user_id, actor_label=actor.label[:150],
-                request_id=actor.request_id[:64], action=change.action, model=change.model,
-                object_pk=change.object_pk[:64], object_repr=change.object_repr, before=before,
-                after=after, prev_hash=prev, hash=digest,
-            ))
+            digest = entry_hash(
+                prev,
+                seq=seq,
+                at=at,
+                actor_id=actor.user_id,
+                actor_label=actor.label,
+                request_id=actor.request_id,
+                action=change.action,
+                model=change.model,
+                object_pk=change.object_pk,
+                before=before,
+                after=after,
+            )
+            entries.append(
+                ChangeLogEntry(
+                    seq=seq,
+                    at=at,
+                    actor_id=actor.user_id,
+                    actor_label=actor.label[:150],
+                    request_id=actor.request_id[:64],
+                    action=change.action,
+                    model=change.model,
+                    object_pk=change.object_pk[:64],
+                    object_repr=change.object_repr,
+                    before=before,
+                    after=after,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
             prev = digest
         ChangeLogEntry.objects.bulk_create(entries, batch_size=500)
         ChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev)
@@ -138,22 +192,53 @@ def verify(progress: Any = None) -> Verdict:
     prev, expected_seq, checked = GENESIS, 1, 0
     for entry in ChangeLogEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
-            return Verdict(False, checked, prev, expected_seq,
-                           f"entry #{expected_seq} is missing (next stored is #{entry.seq})")
+            return Verdict(
+                False,
+                checked,
+                prev,
+                expected_seq,
+                f"entry #{expected_seq} is missing (next stored is #{entry.seq})",
+            )
         if entry.prev_hash != prev:
-            return Verdict(False, checked, prev, entry.seq, f"entry #{entry.seq} does not link to #{entry.seq - 1}")
-        digest = entry_hash(prev, seq=entry.seq, at=entry.at, actor_id=entry.actor_id,
-                            actor_label=entry.actor_label, request_id=entry.request_id,
-                            action=entry.action, model=entry.model, object_pk=entry.object_pk,
-                            before=entry.before, after=entry.after)
+            return Verdict(
+                False,
+                checked,
+                prev,
+                entry.seq,
+                f"entry #{entry.seq} does not link to #{entry.seq - 1}",
+            )
+        digest = entry_hash(
+            prev,
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            actor_label=entry.actor_label,
+            request_id=entry.request_id,
+            action=entry.action,
+            model=entry.model,
+            object_pk=entry.object_pk,
+            before=entry.before,
+            after=entry.after,
+        )
         if digest != entry.hash:
-            return Verdict(False, checked, prev, entry.seq, f"entry #{entry.seq} was altered after it was written")
+            return Verdict(
+                False,
+                checked,
+                prev,
+                entry.seq,
+                f"entry #{entry.seq} was altered after it was written",
+            )
         prev, expected_seq, checked = digest, expected_seq + 1, checked + 1
         if progress is not None:
             progress.update(1)
     head = ChainHead.objects.filter(pk=1).first()
     last_seq, last_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
     if last_seq != checked or last_hash != prev:
-        return Verdict(False, checked, prev, checked + 1 if last_seq > checked else last_seq,
-                       f"the chain ends at #{checked} but its head records #{last_seq}: entries were removed")
+        return Verdict(
+            False,
+            checked,
+            prev,
+            checked + 1 if last_seq > checked else last_seq,
+            f"the chain ends at #{checked} but its head records #{last_seq}: entries were removed",
+        )
     return Verdict(True, checked, prev)

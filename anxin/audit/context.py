@@ -30,7 +30,9 @@ class _Source:
     request: Any = None
 
 
-_current: contextvars.ContextVar[_Source | None] = contextvars.ContextVar("anxin_actor", default=None)
+_current: contextvars.ContextVar[_Source | None] = contextvars.ContextVar(
+    "anxin_actor", default=None
+)
 
 
 def _actor_from(user: Any, label: str | None, request_id: str) -> Actor:

@@ -15,10 +15,15 @@ from django.dispatch import receiver
 
 from .changelog import change_for, record, snapshot
 
-UNTRACKED = frozenset({
-    "audit.changelogentry", "audit.chainhead", "audit.personaldataaccess",
-    "core.idempotencyrecord", "accounts.apitoken",
-})
+UNTRACKED = frozenset(
+    {
+        "audit.changelogentry",
+        "audit.chainhead",
+        "audit.personaldataaccess",
+        "core.idempotencyrecord",
+        "accounts.apitoken",
+    }
+)
 
 
 def tracked(model: type[models.Model]) -> bool:
@@ -32,7 +37,9 @@ def tracked(model: type[models.Model]) -> bool:
 
 
 @receiver(pre_save)
-def remember_before(sender: type[models.Model], instance: models.Model, raw: bool = False, **kw: Any) -> None:
+def remember_before(
+    sender: type[models.Model], instance: models.Model, raw: bool = False, **kw: Any
+) -> None:
     if raw or not tracked(sender):
         return
     before = None
@@ -43,8 +50,14 @@ def remember_before(sender: type[models.Model], instance: models.Model, raw: boo
 
 
 @receiver(post_save)
-def log_save(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False,
-             update_fields: Any = None, **kw: Any) -> None:
+def log_save(
+    sender: type[models.Model],
+    instance: models.Model,
+    created: bool,
+    raw: bool = False,
+    update_fields: Any = None,
+    **kw: Any,
+) -> None:
     if raw or not tracked(sender):
         return
     before = None if created else getattr(instance, "_anxin_before", None)
@@ -62,9 +75,21 @@ def log_delete(sender: type[models.Model], instance: models.Model, **kw: Any) ->
 
 
 @receiver(m2m_changed)
-def log_m2m(sender: Any, instance: models.Model, action: str, reverse: bool, model: Any,
-            pk_set: Any, **kw: Any) -> None:
-    if reverse or not tracked(type(instance)) or action not in {"pre_add", "pre_remove", "pre_clear", "post_add", "post_remove", "post_clear"}:
+def log_m2m(
+    sender: Any,
+    instance: models.Model,
+    action: str,
+    reverse: bool,
+    model: Any,
+    pk_set: Any,
+    **kw: Any,
+) -> None:
+    if (
+        reverse
+        or not tracked(type(instance))
+        or action
+        not in {"pre_add", "pre_remove", "pre_clear", "post_add", "post_remove", "post_clear"}
+    ):
         return
     field = next((f for f in instance._meta.many_to_many if f.remote_field.through is sender), None)
     if field is None:

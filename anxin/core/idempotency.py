@@ -39,7 +39,18 @@ class IdempotencyMiddleware:
         if not key or request.method not in UNSAFE or not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         if len(key) > 255:
-            return JsonResponse({"detail": [{"loc": ["header", "Idempotency-Key"], "msg": "at most 255 characters", "type": "value_error"}]}, status=422)
+            return JsonResponse(
+                {
+                    "detail": [
+                        {
+                            "loc": ["header", "Idempotency-Key"],
+                            "msg": "at most 255 characters",
+                            "type": "value_error",
+                        }
+                    ]
+                },
+                status=422,
+            )
         user = _user_for(request)
         digest = hashlib.sha256(
             b"\0".join([request.method.encode(), request.get_full_path().encode(), request.body])
@@ -54,14 +65,28 @@ class IdempotencyMiddleware:
             if existing is None:  # expired between our two statements
                 return self.get_response(request)
             if existing.request_hash != digest:
-                return JsonResponse({"detail": [{
-                    "loc": ["header", "Idempotency-Key"], "type": "idempotency_key_reused",
-                    "msg": "this Idempotency-Key was used for a different request",
-                }]}, status=422)
+                return JsonResponse(
+                    {
+                        "detail": [
+                            {
+                                "loc": ["header", "Idempotency-Key"],
+                                "type": "idempotency_key_reused",
+                                "msg": "this Idempotency-Key was used for a different request",
+                            }
+                        ]
+                    },
+                    status=422,
+                )
             if existing.state == IdempotencyRecord.State.RUNNING:
-                return JsonResponse({"detail": "a request with this Idempotency-Key is still in progress"}, status=409)
-            replay = HttpResponse(bytes(existing.body), status=existing.status_code or 200,
-                                  content_type=existing.content_type or "application/json")
+                return JsonResponse(
+                    {"detail": "a request with this Idempotency-Key is still in progress"},
+                    status=409,
+                )
+            replay = HttpResponse(
+                bytes(existing.body),
+                status=existing.status_code or 200,
+                content_type=existing.content_type or "application/json",
+            )
             replay["Idempotent-Replayed"] = "true"
             return replay
         response = self.get_response(request)
@@ -69,7 +94,8 @@ class IdempotencyMiddleware:
             record.delete()
             return response
         IdempotencyRecord.objects.filter(pk=record.pk).update(
-            state=IdempotencyRecord.State.DONE, status_code=response.status_code,
+            state=IdempotencyRecord.State.DONE,
+            status_code=response.status_code,
             content_type=response.get("Content-Type", "application/json")[:100],
             body=response.content,
         )

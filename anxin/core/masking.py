@@ -26,8 +26,14 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
-def reveal(user: Any, instance: models.Model, fields: tuple[str, ...], *, purpose: str = "",
-           request_id: str = "") -> dict[str, Any]:
+def reveal(
+    user: Any,
+    instance: models.Model,
+    fields: tuple[str, ...],
+    *,
+    purpose: str = "",
+    request_id: str = "",
+) -> dict[str, Any]:
     """Return the unmasked ``fields`` of ``instance`` to a user whose role needs them.
 
     The row must be visible to the user through the permission filter; the view is logged
@@ -41,8 +47,11 @@ def reveal(user: Any, instance: models.Model, fields: tuple[str, ...], *, purpos
         raise PermissionDenied("this role does not see personal data unmasked")
     require(user, instance, "view")
     PersonalDataAccess.objects.create(
-        user=user, request_id=request_id or current_actor().request_id,
-        model=instance._meta.label_lower, object_pk=str(instance.pk),
-        fields=",".join(fields), purpose=purpose[:200],
+        user=user,
+        request_id=request_id or current_actor().request_id,
+        model=instance._meta.label_lower,
+        object_pk=str(instance.pk),
+        fields=",".join(fields),
+        purpose=purpose[:200],
     )
     return {f: getattr(instance, f) for f in fields}

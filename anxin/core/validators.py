@@ -10,9 +10,29 @@ from django.utils.translation import gettext_lazy as _
 # ISO 3779 / GB 16735: I, O and Q never appear; position 9 is a check digit in China.
 _VIN_VALUES = {
     **{str(d): d for d in range(10)},
-    "A": 1, "B": 2, "C": 3, "D": 4, "E": 5, "F": 6, "G": 7, "H": 8,
-    "J": 1, "K": 2, "L": 3, "M": 4, "N": 5, "P": 7, "R": 9,
-    "S": 2, "T": 3, "U": 4, "V": 5, "W": 6, "X": 7, "Y": 8, "Z": 9,
+    "A": 1,
+    "B": 2,
+    "C": 3,
+    "D": 4,
+    "E": 5,
+    "F": 6,
+    "G": 7,
+    "H": 8,
+    "J": 1,
+    "K": 2,
+    "L": 3,
+    "M": 4,
+    "N": 5,
+    "P": 7,
+    "R": 9,
+    "S": 2,
+    "T": 3,
+    "U": 4,
+    "V": 5,
+    "W": 6,
+    "X": 7,
+    "Y": 8,
+    "Z": 9,
 }
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
@@ -31,14 +51,21 @@ def normalise_vin(value: str) -> str:
 def validate_vin(value: str) -> None:
     vin = normalise_vin(value)
     if len(vin) != 17:
-        raise ValidationError(_("A VIN has 17 characters; this one has %(n)d."), code="vin_length", params={"n": len(vin)})
+        raise ValidationError(
+            _("A VIN has 17 characters; this one has %(n)d."),
+            code="vin_length",
+            params={"n": len(vin)},
+        )
     if not _VIN_RE.match(vin):
-        raise ValidationError(_("A VIN uses only digits and capital letters other than I, O and Q."), code="vin_chars")
+        raise ValidationError(
+            _("A VIN uses only digits and capital letters other than I, O and Q."), code="vin_chars"
+        )
     expected = vin_check_digit(vin)
     if vin[8] != expected:
         raise ValidationError(
             _("VIN check digit (9th character) is %(got)s but should be %(want)s."),
-            code="vin_check", params={"got": vin[8], "want": expected},
+            code="vin_check",
+            params={"got": vin[8], "want": expected},
         )
 
 
@@ -69,8 +96,11 @@ def validate_phone(value: str) -> None:
     phone = normalise_phone(value)
     if not (_MOBILE_RE.match(phone) or _LANDLINE_RE.match(phone) or _SERVICE_RE.match(phone)):
         raise ValidationError(
-            _("“%(value)s” is not a phone number: use 11 digits for a mobile (13812345678) or an area code and number (0571-87654321)."),
-            code="phone", params={"value": value},
+            _(
+                "“%(value)s” is not a phone number: use 11 digits for a mobile (13812345678) or an area code and number (0571-87654321)."
+            ),
+            code="phone",
+            params={"value": value},
         )
 
 
@@ -84,8 +114,11 @@ def validate_latitude(value: float) -> None:
         raise ValidationError(_("Latitude must be between -90 and 90."), code="lat_range")
     lo, hi = CHINA_BOUNDS["lat"]
     if not lo <= float(value) <= hi:
-        raise ValidationError(_("Latitude %(v)s is outside China (%(lo)s to %(hi)s)."), code="lat_china",
-                              params={"v": value, "lo": lo, "hi": hi})
+        raise ValidationError(
+            _("Latitude %(v)s is outside China (%(lo)s to %(hi)s)."),
+            code="lat_china",
+            params={"v": value, "lo": lo, "hi": hi},
+        )
 
 
 def validate_longitude(value: float) -> None:
@@ -93,8 +126,11 @@ def validate_longitude(value: float) -> None:
         raise ValidationError(_("Longitude must be between -180 and 180."), code="lon_range")
     lo, hi = CHINA_BOUNDS["lon"]
     if not lo <= float(value) <= hi:
-        raise ValidationError(_("Longitude %(v)s is outside China (%(lo)s to %(hi)s)."), code="lon_china",
-                              params={"v": value, "lo": lo, "hi": hi})
+        raise ValidationError(
+            _("Longitude %(v)s is outside China (%(lo)s to %(hi)s)."),
+            code="lon_china",
+            params={"v": value, "lo": lo, "hi": hi},
+        )
 
 
 _PLATE_RE = re.compile(
@@ -104,5 +140,8 @@ _PLATE_RE = re.compile(
 
 def validate_plate(value: str) -> None:
     if value and not _PLATE_RE.match(value.strip().upper()):
-        raise ValidationError(_("“%(value)s” is not a Chinese licence plate (e.g. 浙A12345 or 浙AD12345)."),
-                              code="plate", params={"value": value})
+        raise ValidationError(
+            _("“%(value)s” is not a Chinese licence plate (e.g. 浙A12345 or 浙AD12345)."),
+            code="plate",
+            params={"value": value},
+        )

@@ -22,7 +22,9 @@ def health(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"status": "unavailable", "database": type(exc).__name__}, status=503)
     finally:
         probe.close()
-    return JsonResponse({"status": "ok", "database": settings.DATABASES[alias]["ENGINE"].rsplit(".", 1)[-1]})
+    return JsonResponse(
+        {"status": "ok", "database": settings.DATABASES[alias]["ENGINE"].rsplit(".", 1)[-1]}
+    )
 
 
 @login_required
@@ -33,11 +35,31 @@ def home(request: HttpRequest) -> HttpResponse:
 
     user = request.user
     tiles = [
-        (Outlet._meta.verbose_name_plural, Outlet.objects.restrict(user).count(), "network:outlets"),
-        (RescueBase._meta.verbose_name_plural, RescueBase.objects.restrict(user).count(), "network:bases"),
-        (RescueUnit._meta.verbose_name_plural, RescueUnit.objects.restrict(user).count(), "network:units"),
+        (
+            Outlet._meta.verbose_name_plural,
+            Outlet.objects.restrict(user).count(),
+            "network:outlets",
+        ),
+        (
+            RescueBase._meta.verbose_name_plural,
+            RescueBase.objects.restrict(user).count(),
+            "network:bases",
+        ),
+        (
+            RescueUnit._meta.verbose_name_plural,
+            RescueUnit.objects.restrict(user).count(),
+            "network:units",
+        ),
         (Staff._meta.verbose_name_plural, Staff.objects.restrict(user).count(), "network:staff"),
-        (Customer._meta.verbose_name_plural, Customer.objects.restrict(user).count(), "network:customers"),
-        (Vehicle._meta.verbose_name_plural, Vehicle.objects.restrict(user).count(), "network:vehicles"),
+        (
+            Customer._meta.verbose_name_plural,
+            Customer.objects.restrict(user).count(),
+            "network:customers",
+        ),
+        (
+            Vehicle._meta.verbose_name_plural,
+            Vehicle.objects.restrict(user).count(),
+            "network:vehicles",
+        ),
     ]
     return render(request, "core/home.html", {"tiles": tiles})

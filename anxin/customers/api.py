@@ -1,14 +1,14 @@
-
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import field_validator
 
 from anxin.accounts.permissions import may_change
 from anxin.api.base import get_visible, save_validated, visible
+from anxin.api.pagination import Pages
 from anxin.api.types import Id
 from anxin.core.masking import reveal
 from anxin.core.validators import normalise_vin, validate_vin
@@ -40,7 +40,9 @@ class CustomerFilter(FilterSchema):
     tier: CustomerTier | None = None
     region: Annotated[Id | None, FilterLookup("region_id")] = None
     city: Annotated[Id | None, FilterLookup("city_id")] = None
-    phone_tail: Annotated[str | None, FilterLookup("phone__endswith"), Field(description="last digits of the phone")] = None
+    phone_tail: Annotated[
+        str | None, FilterLookup("phone__endswith"), Field(description="last digits of the phone")
+    ] = None
 
 
 class FleetOut(ModelSchema):
@@ -52,13 +54,31 @@ class FleetOut(ModelSchema):
 class VehicleOut(ModelSchema):
     class Meta:
         model = Vehicle
-        fields = ["id", "vin", "plate", "brand", "model", "model_year", "powertrain", "high_voltage",
-                  "owner", "fleet", "region", "sold_on", "warranty_until", "mileage_km"]
+        fields = [
+            "id",
+            "vin",
+            "plate",
+            "brand",
+            "model",
+            "model_year",
+            "powertrain",
+            "high_voltage",
+            "owner",
+            "fleet",
+            "region",
+            "sold_on",
+            "warranty_until",
+            "mileage_km",
+        ]
 
 
 class VehicleIn(Schema):
-    vin: str = Field(min_length=17, max_length=17, pattern=r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$",
-                     description="17 characters, check digit in position 9 (GB 16735)")
+    vin: str = Field(
+        min_length=17,
+        max_length=17,
+        pattern=r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$",
+        description="17 characters, check digit in position 9 (GB 16735)",
+    )
     plate: str = ""
     brand: str = Field(min_length=1, max_length=64)
     model: str = Field(min_length=1, max_length=64)
@@ -82,7 +102,9 @@ class VehicleIn(Schema):
 
 
 class VehicleFilter(FilterSchema):
-    q: Annotated[str | None, FilterLookup(["vin__icontains", "plate__icontains", "model__icontains"])] = None
+    q: Annotated[
+        str | None, FilterLookup(["vin__icontains", "plate__icontains", "model__icontains"])
+    ] = None
     powertrain: Powertrain | None = None
     region: Annotated[Id | None, FilterLookup("region_id")] = None
     owner: Annotated[Id | None, FilterLookup("owner_id")] = None
@@ -90,7 +112,7 @@ class VehicleFilter(FilterSchema):
 
 
 @router.get("/customers", response=list[CustomerOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_customers(request: HttpRequest, filters: Query[CustomerFilter]) -> Any:
     return filters.filter(visible(request, Customer))
 
@@ -109,13 +131,13 @@ def customer_contact(request: HttpRequest, customer_id: Id, purpose: str = "") -
 
 
 @router.get("/fleets", response=list[FleetOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_fleets(request: HttpRequest) -> Any:
     return visible(request, FleetCustomer)
 
 
 @router.get("/vehicles", response=list[VehicleOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_vehicles(request: HttpRequest, filters: Query[VehicleFilter]) -> Any:
     return filters.filter(visible(request, Vehicle))
 

@@ -29,9 +29,16 @@ class FleetCustomer(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    region = models.ForeignKey("network.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="fleet_customers")
+    region = models.ForeignKey(
+        "network.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="fleet_customers",
+    )
     contact_name = models.CharField(_("contact"), max_length=100, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, validators=[validate_phone])
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=20, blank=True, validators=[validate_phone]
+    )
 
     objects = RestrictedQuerySet.as_manager()
     region_lookup = "region"
@@ -48,13 +55,24 @@ class FleetCustomer(models.Model):
 class RepairContract(models.Model):
     """A designated-repair contract (定点维修协议) naming outlets and terms for a fleet."""
 
-    fleet = models.ForeignKey(FleetCustomer, verbose_name=_("fleet customer"), on_delete=models.CASCADE, related_name="contracts")
+    fleet = models.ForeignKey(
+        FleetCustomer,
+        verbose_name=_("fleet customer"),
+        on_delete=models.CASCADE,
+        related_name="contracts",
+    )
     number = models.CharField(_("contract number"), max_length=64, unique=True)
-    outlets = models.ManyToManyField("network.Outlet", verbose_name=_("designated outlets"), related_name="repair_contracts")
+    outlets = models.ManyToManyField(
+        "network.Outlet", verbose_name=_("designated outlets"), related_name="repair_contracts"
+    )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
-    labour_discount_pct = models.DecimalField(_("labour discount %"), max_digits=5, decimal_places=2, default=0)
-    parts_discount_pct = models.DecimalField(_("parts discount %"), max_digits=5, decimal_places=2, default=0)
+    labour_discount_pct = models.DecimalField(
+        _("labour discount %"), max_digits=5, decimal_places=2, default=0
+    )
+    parts_discount_pct = models.DecimalField(
+        _("parts discount %"), max_digits=5, decimal_places=2, default=0
+    )
     payment_terms_days = models.PositiveIntegerField(_("payment terms (days)"), default=30)
     terms = models.TextField(_("terms"), blank=True)
 
@@ -83,10 +101,34 @@ class Customer(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=20, validators=[validate_phone], db_index=True)
-    tier = models.CharField(_("customer tier"), max_length=16, choices=CustomerTier.choices, default=CustomerTier.REGULAR)
-    region = models.ForeignKey("network.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="customers")
-    city = models.ForeignKey("network.City", verbose_name=_("city"), null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
-    fleet = models.ForeignKey(FleetCustomer, verbose_name=_("fleet customer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="drivers")
+    tier = models.CharField(
+        _("customer tier"),
+        max_length=16,
+        choices=CustomerTier.choices,
+        default=CustomerTier.REGULAR,
+    )
+    region = models.ForeignKey(
+        "network.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="customers",
+    )
+    city = models.ForeignKey(
+        "network.City",
+        verbose_name=_("city"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+    )
+    fleet = models.ForeignKey(
+        FleetCustomer,
+        verbose_name=_("fleet customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="drivers",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -118,7 +160,9 @@ class Consent(models.Model):
         SURVEY = "survey", _("Satisfaction ratings and callbacks")
         MARKETING = "marketing", _("Marketing messages")
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="consents")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="consents"
+    )
     purpose = models.CharField(_("purpose"), max_length=32, choices=Purpose.choices)
     granted = models.BooleanField(_("granted"))
     channel = models.CharField(_("channel"), max_length=32, default="app")
@@ -146,15 +190,36 @@ class Vehicle(models.Model):
     """A vehicle by VIN: the key of its technical archive (车辆技术档案)."""
 
     vin = models.CharField(_("VIN"), max_length=17, unique=True, validators=[validate_vin])
-    plate = models.CharField(_("plate"), max_length=16, blank=True, validators=[validate_plate], db_index=True)
+    plate = models.CharField(
+        _("plate"), max_length=16, blank=True, validators=[validate_plate], db_index=True
+    )
     brand = models.CharField(_("brand"), max_length=64)
     model = models.CharField(_("model"), max_length=64, db_index=True)
     model_year = models.PositiveSmallIntegerField(_("model year"), null=True, blank=True)
     powertrain = models.CharField(_("powertrain"), max_length=8, choices=Powertrain.choices)
     high_voltage = models.BooleanField(_("800V platform"), default=False)
-    owner = models.ForeignKey(Customer, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="vehicles")
-    fleet = models.ForeignKey(FleetCustomer, verbose_name=_("fleet customer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="vehicles")
-    region = models.ForeignKey("network.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="vehicles")
+    owner = models.ForeignKey(
+        Customer,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vehicles",
+    )
+    fleet = models.ForeignKey(
+        FleetCustomer,
+        verbose_name=_("fleet customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vehicles",
+    )
+    region = models.ForeignKey(
+        "network.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="vehicles",
+    )
     sold_on = models.DateField(_("sold on"), null=True, blank=True)
     warranty_until = models.DateField(_("warranty until"), null=True, blank=True)
     mileage_km = models.PositiveIntegerField(_("mileage (km)"), default=0)

@@ -12,21 +12,30 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from .domain import Id, Point, Proposal, ProposalResult, Rejection, RescueRequest, UnitSnapshot
+import numpy as np
+
+from .domain import Area, Id, Point, Proposal, ProposalResult, Rejection, RescueRequest, UnitSnapshot
 from .explain import Reason
-from .index import FleetIndex, as_index
+from .index import FleetIndex, IntArray, as_index, chord_to_arc_m, to_xyz
 from .rules import (
     HARD_RULE_NAMES,
+    HARD_RULES,
     RuleContext,
+    RuleResult,
     first_failure,
+    WORKLOAD_SECONDS_PER_JOB,
     pair_cost,
+    priority_weight,
     start_time,
 )
-from .travel import SHANGHAI, TravelTimeProvider
+from .prefilter import epoch_us
+from .travel import SHANGHAI, FloatArray, HaversineModel, TravelTimeProvider
 
 #: Units asked from the index at first; each widening asks for this many times more.
 FIRST_QUERY = 32
 WIDEN_FACTOR = 2
+#: The first tree query asks for this many rounds' worth of units at once (see ``_Rounds``).
+SPECULATE = 4
 
 
 def as_aware(now: dt.datetime | float) -> dt.datetime:
@@ -74,9 +83,7 @@ def propose(
     index = as_index(fleet)
     wanted = pool if pool is not None else max(2 * limit, limit + 5)
     feasible, rejections = _feasible_nearest(request, index, ctx, wanted, frozenset(exclude))
-    candidates = time_candidates(request, feasible, index.units, ctx, travel)
-    candidates.sort(key=lambda c: (c.cost, c.eta_seconds, str(c.unit.id)))
-    best = candidates[:limit]
+    best = _best_timed(request, feasible, index, ctx, travel, limit)
     proposals = [_proposal(request, c, rank, best[0], ctx) for rank, c in enumerate(best, 1)]
     return ProposalResult(proposals=proposals, rejections=rejections)
 
@@ -88,27 +95,87 @@ def _feasible_nearest(
     wanted: int,
     exclude: frozenset[Id],
 ) -> tuple[list[tuple[int, float]], list[Rejection]]:
-    """Nearest units passing the hard rules, widening the search until ``wanted`` are found."""
+    """Nearest units passing the hard rules, widening the search until ``wanted`` are found.
+
+    The snapshot's :class:`~anxin.dispatching.prefilter.FleetTable` says at once which rule
+    (if any) each unit looked at fails first. The rule functions still have the last word:
+    a rejected unit's reason comes from the rule that failed it (judged on the unit, or on a
+    unit of the same key class for a rule with a ``unit_key``), and a unit the table passes is
+    judged by every rule before it is timed (a disagreement falls back to the functions).
+    """
     feasible: list[tuple[int, float]] = []
     rejections: list[Rejection] = []
-    seen = 0
-    k = min(len(index), max(FIRST_QUERY, 2 * wanted))
-    while seen < len(index):
-        # The k nearest come back nearest first, so the first ``seen`` were already judged.
-        for i, distance in index.nearest(request.point, k, skip=seen):
-            unit = index.units[i]
-            if unit.id in exclude:
+    units, table = index.units, index.table
+    point = to_xyz(np.array([request.point.lat]), np.array([request.point.lon]))[0]
+    rounds = _Rounds(index, point, min(len(index), max(FIRST_QUERY, 2 * wanted)))
+    for chord, found in rounds:
+        if exclude:
+            kept = np.array([table.ids[i] not in exclude for i in found.tolist()], dtype=np.bool_)
+            chord, found = chord[kept], found[kept]
+        codes, shared = table.screen(request, ctx, found)
+        distances = chord_to_arc_m(chord).tolist()
+        for i, distance, code, verdict in zip(found.tolist(), distances, codes, shared, strict=True):
+            if verdict is not None and not verdict.ok:
+                # A classed rule, judged by its function on a unit of the same class.
+                rejections.append(Rejection(table.ids[i], HARD_RULES[code].name, verdict.reason))
                 continue
-            failure = first_failure(request, unit, ctx)
+            failure = _confirmed_failure(request, units[i], ctx, code)
             if failure is None:
                 feasible.append((i, distance))
             else:
-                rejections.append(Rejection(unit.id, failure[0], failure[1].reason))
-        seen = k
+                rejections.append(Rejection(table.ids[i], failure[0], failure[1].reason))
         if len(feasible) >= wanted:
             break
-        k = min(len(index), k * WIDEN_FACTOR)
     return feasible, rejections
+
+
+class _Rounds:
+    """The widening search's rounds: the units at positions ``[k / WIDEN_FACTOR, k)`` of the
+    ``k`` nearest, ``k`` growing by ``WIDEN_FACTOR`` until the fleet is exhausted.
+
+    One tree query with a larger ``k`` serves several rounds when no two of the distances
+    it returns are equal (then every prefix is exactly what a query with that ``k`` returns);
+    with ties it asks the tree once per round, as the rounds are defined.
+    """
+
+    def __init__(self, index: FleetIndex, point: FloatArray, k: int) -> None:
+        self.index, self.point, self.k, self.seen = index, point, k, 0
+        self.chord: FloatArray = np.zeros(0)
+        self.found: IntArray = np.zeros(0, dtype=np.intp)
+        self.exact = True
+
+    def __iter__(self) -> _Rounds:
+        return self
+
+    def __next__(self) -> tuple[FloatArray, IntArray]:
+        n = len(self.index)
+        if self.seen >= n:
+            raise StopIteration
+        k = self.k
+        if self.found.size < k or not self.exact:
+            ask = min(n, k * SPECULATE) if self.exact else k
+            self.chord, self.found = self.index.query_xyz(self.point, ask)
+            distinct = bool(np.all(self.chord[1:] > self.chord[:-1]))
+            if not distinct and ask > k:
+                self.chord, self.found = self.index.query_xyz(self.point, k)
+                self.exact = False
+        chord, found = self.chord[self.seen : k], self.found[self.seen : k]
+        self.seen, self.k = k, min(n, k * WIDEN_FACTOR)
+        return chord, found
+
+
+def _confirmed_failure(
+    request: RescueRequest, unit: UnitSnapshot, ctx: RuleContext, code: int
+) -> tuple[str, RuleResult] | None:
+    """The first hard rule ``unit`` fails, from the rule functions, given the table's guess
+    ``code`` (the position in ``HARD_RULES`` of the first rule failed, -1 for none)."""
+    if code >= 0:
+        rule = HARD_RULES[code]
+        assert rule.check is not None
+        result = rule.check(request, unit, ctx)
+        if not result.ok:
+            return rule.name, result
+    return first_failure(request, unit, ctx)
 
 
 def time_candidates(
@@ -139,6 +206,62 @@ def time_candidates(
             eta = (start - ctx.now).total_seconds() + row[0]
             result.append(Candidate(i, unit, distance, start, eta, pair_cost(request, unit, eta)))
     return result
+
+
+def _best_timed(
+    request: RescueRequest,
+    feasible: Sequence[tuple[int, float]],
+    index: FleetIndex,
+    ctx: RuleContext,
+    travel: TravelTimeProvider,
+    limit: int,
+) -> list[Candidate]:
+    """The ``limit`` feasible units of least cost, timed as :func:`time_candidates` does."""
+    if not feasible or not _model_in_one_offset(feasible, index, ctx, travel):
+        candidates = time_candidates(request, feasible, index.units, ctx, travel)
+        candidates.sort(key=lambda c: (c.cost, c.eta_seconds, str(c.unit.id)))
+        return candidates[:limit]
+    # The default model, one UTC offset from now until the last unit sets off: every unit is
+    # timed at the speed of its own departure hour, as the grouped path does, in one call.
+    assert isinstance(travel, HaversineModel)
+    idx = np.array([i for i, _ in feasible], dtype=np.intp)
+    table = index.table
+    offset = table.start_offset_s(ctx, idx)
+    later = offset > 0
+    depart = np.where(later, table.busy_us[idx], epoch_us(ctx.now)) / 1e6
+    n = idx.size
+    drive = travel.pairwise_seconds(
+        index.lat[idx], index.lon[idx],
+        np.full(n, request.point.lat), np.full(n, request.point.lon),
+        depart, np.full(n, request.area is Area.REMOTE),
+    )  # fmt: skip
+    etas = (offset + drive).tolist()
+    weight = priority_weight(request)
+    costs = (weight * ((offset + drive) + WORKLOAD_SECONDS_PER_JOB * table.jobs[idx])).tolist()
+    order = sorted(range(n), key=lambda c: (costs[c], etas[c], str(table.ids[feasible[c][0]])))
+    best: list[Candidate] = []
+    for c in order[:limit]:
+        i, distance = feasible[c]
+        unit = index.units[i]
+        start = start_time(unit, ctx)
+        best.append(Candidate(i, unit, distance, start, etas[c], pair_cost(request, unit, etas[c])))
+    return best
+
+
+def _model_in_one_offset(
+    feasible: Sequence[tuple[int, float]],
+    index: FleetIndex,
+    ctx: RuleContext,
+    travel: TravelTimeProvider,
+) -> bool:
+    """Whether the vectorised timing gives what :func:`time_candidates` would: the default
+    model in the dispatch zone, and that zone at one UTC offset until the last departure."""
+    if type(travel) is not HaversineModel or travel.tz != ctx.tz:
+        return False
+    idx = np.array([i for i, _ in feasible], dtype=np.intp)
+    last_us = int(np.max(np.where(index.table.chained[idx], index.table.busy_us[idx], 0)))
+    last = ctx.now + dt.timedelta(microseconds=max(0, last_us - epoch_us(ctx.now)))
+    return ctx.now.astimezone(ctx.tz).utcoffset() == last.astimezone(ctx.tz).utcoffset()
 
 
 def _proposal(

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from .domain import Point, UnitSnapshot
+from .prefilter import FleetTable
 from .travel import EARTH_RADIUS_M, FloatArray
 
 IntArray = NDArray[np.intp]
@@ -48,8 +49,10 @@ def arc_to_chord_m(arc_m: float) -> float:
 class FleetIndex:
     """The fleet at one moment, indexed by where each unit will start from.
 
-    Build it once per fleet snapshot (a rebuild of 100,000 units takes tens of milliseconds)
-    and pass it to :func:`~anxin.dispatching.engine.propose` for every request.
+    Build it once per fleet snapshot (a rebuild of 100,000 units takes a few hundred
+    milliseconds) and pass it to :func:`~anxin.dispatching.engine.propose` for every request.
+    It also holds the snapshot's :class:`~anxin.dispatching.prefilter.FleetTable`, so the hard
+    rules can be judged for many units at once.
     """
 
     def __init__(self, units: Sequence[UnitSnapshot]) -> None:
@@ -61,6 +64,7 @@ class FleetIndex:
             to_xyz(self.lat, self.lon) if self.units else np.zeros((0, 3), dtype=np.float64)
         )
         self._tree = cKDTree(self.xyz) if self.units else None
+        self.table = FleetTable(self.units)
 
     def __len__(self) -> int:
         return len(self.units)
@@ -70,6 +74,18 @@ class FleetIndex:
         leaving out the ``skip`` nearest (already seen by a narrower search)."""
         distances, indices = self.nearest_many(np.array([point.lat]), np.array([point.lon]), k)
         return list(zip(indices[0, skip:].tolist(), distances[0, skip:].tolist(), strict=True))
+
+    def query_xyz(self, xyz: FloatArray, k: int) -> tuple[FloatArray, IntArray]:
+        """The ``min(k, len)`` units nearest to one 3-D point: (chord metres, indices) arrays,
+        nearest first (the same tree query as :meth:`nearest`, without the conversions)."""
+        k = min(k, len(self.units))
+        if self._tree is None or k <= 0:
+            return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.intp)
+        chord, idx = self._tree.query(xyz, k=k)
+        return (
+            np.asarray(chord, dtype=np.float64).reshape(k),
+            np.asarray(idx, dtype=np.intp).reshape(k),
+        )
 
     def nearest_many(self, lat: FloatArray, lon: FloatArray, k: int) -> tuple[FloatArray, IntArray]:
         """For each query point, its ``min(k, len)`` nearest units: (metres, indices) arrays."""

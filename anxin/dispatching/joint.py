@@ -1,20 +1,31 @@
 """Peak mode (DSP-5): assign the waiting requests jointly, minimising total weighted ETA.
 
 First-come-nearest lets an early request take the one unit a later request could not do
-without. Here every waiting request is linked to its ``k`` nearest units that pass the hard
-rules, each link weighted by :func:`~anxin.dispatching.rules.pair_cost`, and a minimum-weight
-matching is solved on that sparse graph (``scipy``'s LAPJVsp). Each request also has its own
-"wait" option costing far more than any arrangement of real links, so the matching first
-serves as many requests as the graph allows, and a request with no candidate simply waits.
+without. Here every waiting request is linked to units that pass the hard rules, each link
+weighted by :func:`~anxin.dispatching.rules.pair_cost`, and a minimum-weight matching is solved
+on that sparse graph (``scipy``'s LAPJVsp). Each request also has its own "wait" option
+costing far more than any arrangement of real links, so the matching first serves as many
+requests (weighted by priority) as the graph allows, and a request with no candidate waits.
 
-When demand clusters in one spot every request's nearest units are the same few, so the
-graph also gets "cover" links: requests are grouped by cell and need, each group gathers its
-nearest feasible free units until every kind of need has about ``COVER_FACTOR`` units per
-request around it, and each gathered unit is linked to a few random requests of the groups
-that found it. Requests still left waiting go round again against the units still free, with
-twice the nearest links, keeping earlier rounds' pairs. The graph stays at about ``k +
-COVER_LINKS × COVER_FACTOR`` links per waiting request however the demand is placed; the
-price is optimality (see ``docs/benchmarks.md`` for the measured gap to the dense optimum).
+The graph is built in three steps, each followed by one solve of the whole graph (nothing is
+fixed between solves, so a later solve can only do better):
+
+1. Each request's ``k`` nearest units among those its need class may use (one exact k-d tree
+   query per class: :class:`~anxin.dispatching.feasibility.BatchFeasibility`), and "cover"
+   links for hotspots: requests are grouped by cell and need class, each group gathers its
+   nearest usable units until every class has about ``COVER_FACTOR`` units per request around
+   it, and each gathered unit is linked to ``COVER_LINKS`` requests of the groups that found
+   it (at random: in a hotspot every group finds the same ring of units).
+2. Links chosen by cost: each request is linked to the units the last solve gave to its
+   ``NEIGHBOUR_LINKS`` nearest fellow requests, so neighbours can swap units (a unit from the
+   east to the request on the east side, the nearest units to the most urgent requests);
+   repeated while a round still lowers the total by more than ``IMPROVE_MIN``.
+3. Requests still waiting get twice as many nearest links, until they are served or have
+   every usable unit linked.
+
+The graph stays at about ``k + COVER_LINKS × COVER_FACTOR + NEIGHBOUR_LINKS`` links per
+request however the demand is placed; the price is optimality (see ``docs/benchmarks.md`` for
+the measured gap to the dense optimum).
 """
 
 from __future__ import annotations
@@ -31,18 +42,23 @@ from .domain import AssignedPair, Assignment, RescueRequest, UnitSnapshot
 from .engine import as_aware, time_candidates
 from .feasibility import BatchFeasibility
 from .index import FleetIndex, IntArray, as_index, to_xyz
-from .rules import RuleContext, priority_weight, start_time, workload_balance
+from .rules import WORKLOAD_SECONDS_PER_JOB, RuleContext, first_failure, priority_weight
 from .travel import SHANGHAI, FloatArray, PairwiseTravel, TravelTimeProvider
 
-#: Links each waiting request gets in the first round; doubled each further round.
+#: Nearest links each waiting request gets at first; doubled for requests left waiting.
 DEFAULT_K = 8
-#: Free units gathered around the waiting requests, per waiting request.
+#: Usable units gathered around the waiting requests, per waiting request.
 COVER_FACTOR = 1.5
 #: Links from each gathered unit to random waiting requests of the cells that found it.
 COVER_LINKS = 4
 #: Size of the cells (km) waiting requests are grouped in to gather units around them.
 CELL_KM = 5.0
-#: Rounds at most (each doubles the links, so 8 rounds reach 2,048 links per request).
+#: Fellow requests whose units each request is linked to in an improvement round.
+NEIGHBOUR_LINKS = 8
+#: Improvement rounds at most, and the least relative gain that makes another worthwhile.
+IMPROVE_ROUNDS = 6
+IMPROVE_MIN = 5e-4
+#: Widening rounds at most for requests left waiting.
 MAX_ROUNDS = 12
 
 
@@ -68,30 +84,42 @@ def assign_jointly(
     if n == 0 or len(index) == 0:
         return Assignment(pairs=[], unassigned=[r.id for r in requests])
     batch = _Batch(requests, index, ctx, travel)
-    unit_of = np.full(n, -1, dtype=np.intp)
-    eta_of = np.zeros(n, dtype=np.float64)
-    free = np.ones(len(index), dtype=np.bool_)
-    waiting = np.arange(n, dtype=np.intp)
+    graph = _Graph(batch)
+    everyone = np.arange(n, dtype=np.intp)
+    graph.add(*batch.nearest_links(everyone, k_candidates))
+    graph.add(*batch.cover_links(everyone))
+    unit_of, eta_of, total = graph.solve()
+    for _ in range(IMPROVE_ROUNDS):
+        if not graph.add(*batch.neighbour_links(unit_of)):
+            break
+        unit_of, eta_of, better = graph.solve()
+        gain, total = total - better, better
+        if gain <= IMPROVE_MIN * abs(total):
+            break
     k = k_candidates
     for _ in range(MAX_ROUNDS):
-        rows, units = batch.links(waiting, np.flatnonzero(free), k)
-        if rows.size == 0:
-            break
-        etas, costs = batch.price(rows, units)
-        matched_rows, matched_units, matched_etas = _match(rows, units, costs, etas, batch.weights)
-        unit_of[matched_rows] = matched_units
-        eta_of[matched_rows] = matched_etas
-        free[matched_units] = False
-        waiting = waiting[unit_of[waiting] < 0]
-        if waiting.size == 0 or not free.any():
-            break
+        waiting = np.flatnonzero(unit_of < 0)
         k *= 2
+        if waiting.size == 0 or not graph.add(*batch.nearest_links(waiting, k)):
+            break
+        unit_of, eta_of, total = graph.solve()
+    served = np.flatnonzero(unit_of >= 0)
+    _confirm(batch, served, unit_of[served])
+    ids = index.table.ids
     pairs = [
-        AssignedPair(requests[i].id, index.units[int(unit_of[i])].id, float(eta_of[i]))
-        for i in range(n)
-        if unit_of[i] >= 0
-    ]
+        AssignedPair(requests[i].id, ids[u], e)
+        for i, u, e in zip(served.tolist(), unit_of[served].tolist(), eta_of[served].tolist(), strict=True)
+    ]  # fmt: skip
     return Assignment(pairs=pairs, unassigned=[requests[i].id for i in range(n) if unit_of[i] < 0])
+
+
+def _confirm(batch: _Batch, rows: IntArray, units: IntArray) -> None:
+    """Every pair handed out passes the hard rules by the rule functions themselves (the
+    batch judged them by class; this is the check that the two agree)."""
+    for r, u in zip(rows.tolist(), units.tolist(), strict=True):
+        failure = first_failure(batch.requests[r], batch.index.units[u], batch.ctx)
+        if failure is not None:
+            raise RuntimeError(f"joint assignment broke {failure[0]} (request {r}, unit {u})")
 
 
 class _Batch:
@@ -111,92 +139,85 @@ class _Batch:
         self.remote = np.array([r.area == "remote" for r in requests], dtype=np.bool_)
         self.weights = np.array([priority_weight(r) for r in requests], dtype=np.float64)
         self.feasible = BatchFeasibility(requests, index, ctx)
-        self.offset = np.full(len(index), np.nan)
-        self.workload = np.full(len(index), np.nan)
+        every_unit = np.arange(len(index), dtype=np.intp)
+        self.offset = index.table.start_offset_s(ctx, every_unit)
+        self.workload = WORKLOAD_SECONDS_PER_JOB * index.table.jobs
+        self._request_tree: cKDTree | None = None
         # Fixed seed: the same batch always gets the same links, so the same answer.
         self.rng = np.random.default_rng(0)
 
-    def links(self, waiting: IntArray, free_units: IntArray, k: int) -> tuple[IntArray, IntArray]:
-        """New links for the waiting requests among the free units: (request rows, units)."""
-        if free_units.size == 0 or waiting.size == 0:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-        tree = self.index.tree_over(free_units)
-        near_rows, near_units = self._nearest_links(tree, waiting, free_units, k)
-        cover_rows, cover_units = self._cover_links(tree, waiting, free_units)
-        rows = np.concatenate((near_rows, cover_rows))
-        units = np.concatenate((near_units, cover_units))
-        _, first = np.unique(rows * len(self.index) + units, return_index=True)
-        return rows[first], units[first]
-
-    def _nearest_links(
-        self, tree: cKDTree, waiting: IntArray, free_units: IntArray, k: int
-    ) -> tuple[IntArray, IntArray]:
-        """Each waiting request's ``k`` nearest feasible free units, looking further as needed."""
-        rows_out: list[IntArray] = []
-        units_out: list[IntArray] = []
-        todo, query_k = waiting, min(free_units.size, 2 * k)
-        while todo.size:
-            _, found = tree.query(self.xyz[todo], k=query_k)
-            found = free_units[np.asarray(found, dtype=np.intp).reshape(todo.size, query_k)]
-            ok = self.feasible.mask(todo, found)
-            # Requests with too few feasible units among these look further in the next pass
-            # and take all their links from it, so no link is listed twice.
-            last = query_k >= free_units.size
-            short = np.zeros(todo.size, np.bool_) if last else ok.sum(axis=1) < k
-            keep = ok & (np.cumsum(ok, axis=1) <= k) & ~short[:, None]
-            r, c = np.nonzero(keep)
-            rows_out.append(todo[r])
-            units_out.append(found[r, c])
-            todo = todo[short]
-            query_k = min(free_units.size, query_k * 4)
+    def nearest_links(self, rows: IntArray, k: int) -> tuple[IntArray, IntArray]:
+        """Each request's ``k`` nearest units among those its need class may use."""
+        rows_out: list[IntArray] = [np.zeros(0, dtype=np.intp)]
+        units_out: list[IntArray] = [np.zeros(0, dtype=np.intp)]
+        group = self.feasible.group[rows]
+        for g in np.unique(group).tolist():
+            members = self.feasible.members[g]
+            kk = min(k, members.size)
+            if kk == 0:
+                continue
+            todo = rows[group == g]
+            _, found = self.feasible.tree(g).query(self.xyz[todo], k=kk)
+            rows_out.append(np.repeat(todo, kk))
+            units_out.append(members[np.asarray(found, dtype=np.intp).reshape(-1)])
         return np.concatenate(rows_out), np.concatenate(units_out)
 
-    def _cover_links(
-        self, tree: cKDTree, waiting: IntArray, free_units: IntArray
-    ) -> tuple[IntArray, IntArray]:
+    def cover_links(self, waiting: IntArray) -> tuple[IntArray, IntArray]:
         """Enough nearby units for everyone, each linked to random requests that found it.
 
-        Waiting requests are grouped by cell (``CELL_KM``) and by what they need (requests of
-        one group pass and fail the same units). Each group gathers its nearest feasible free
-        units, more while the requests needing the same have fewer than ``COVER_FACTOR``
-        units each among them all; each gathered unit is linked to ``COVER_LINKS`` random
-        requests of the groups that found it. In a hotspot every group finds the same ring
-        of units, so the ring is shared out at random across the hotspot instead of every
-        request pointing at the same few nearest units; elsewhere a unit stays local.
+        Waiting requests are grouped by cell (``CELL_KM``) and by need class (requests of one
+        class pass and fail the same units). Each group gathers its nearest usable units, more
+        while the requests of a class have fewer than ``COVER_FACTOR`` units each among them
+        all; each gathered unit is linked to ``COVER_LINKS`` random requests of the groups
+        that found it. In a hotspot every group finds the same ring of units, so the ring is
+        shared out across the hotspot instead of every request pointing at the same few
+        nearest units; elsewhere a unit stays local.
         """
         lat, lon = self.lat[waiting], self.lon[waiting]
         scale = np.cos(np.radians(float(lat.mean())))
         cx = np.floor(lon * 111.32 * scale / CELL_KM).astype(np.int64)
         cy = np.floor(lat * 111.32 / CELL_KM).astype(np.int64)
-        need_class = self.feasible.request_class[waiting]
-        n_classes = int(need_class.max()) + 1
+        need_class = self.feasible.group[waiting]
+        n_classes = self.feasible.n_groups
         key = (cx * 1_000_003 + cy) * n_classes + need_class
         _, group_of, counts = np.unique(key, return_inverse=True, return_counts=True)
         group_of = group_of.reshape(-1)
         n_groups = counts.size
         by_group = np.argsort(group_of, kind="stable")
         group_start = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        representative = waiting[by_group[group_start]]
         group_class = need_class[by_group[group_start]]
         centroid = to_xyz(
             np.bincount(group_of, lat, n_groups) / counts,
             np.bincount(group_of, lon, n_groups) / counts,
         )
         needed = np.ceil(COVER_FACTOR * np.bincount(need_class, minlength=n_classes))
-        wanted = np.ceil(COVER_FACTOR * counts).astype(np.intp)
+        available = np.array([m.size for m in self.feasible.members], dtype=np.intp)
+        wanted = np.minimum(np.ceil(COVER_FACTOR * counts).astype(np.intp), available[group_class])
+        n_units = len(self.index)
         while True:
-            query_k = int(min(free_units.size, 2 * wanted.max()))
-            _, found = tree.query(centroid, k=query_k)
-            found = free_units[np.asarray(found, dtype=np.intp).reshape(n_groups, query_k)]
-            ok = self.feasible.mask(representative, found)
-            taken = ok & (np.cumsum(ok, axis=1) <= wanted[:, None])
-            groups, units = np.nonzero(taken)[0], found[taken]
-            sightings = np.unique(group_class[groups] * len(self.index) + units)
-            have = np.bincount(sightings // len(self.index), minlength=n_classes)
-            short = have < needed
-            if not short.any() or query_k >= free_units.size:
+            groups_out: list[IntArray] = [np.zeros(0, dtype=np.intp)]
+            units_out: list[IntArray] = [np.zeros(0, dtype=np.intp)]
+            for c in np.unique(group_class).tolist():
+                members = self.feasible.members[c]
+                mine = np.flatnonzero(group_class == c)
+                query_k = int(wanted[mine].max()) if mine.size else 0
+                if query_k == 0:
+                    continue
+                _, found = self.feasible.tree(c).query(centroid[mine], k=query_k)
+                found = np.asarray(found, dtype=np.intp).reshape(mine.size, query_k)
+                taken = np.arange(query_k)[None, :] < wanted[mine][:, None]
+                groups_out.append(np.broadcast_to(mine[:, None], found.shape)[taken])
+                units_out.append(members[found[taken]])
+            groups, units = np.concatenate(groups_out), np.concatenate(units_out)
+            sightings = np.unique(group_class[groups] * n_units + units)
+            have = np.bincount(sightings // n_units, minlength=n_classes)
+            short = (have < needed) & (have < available)
+            grow = short[group_class] & (wanted < available[group_class])
+            if not grow.any():
                 break
-            wanted[short[group_class]] *= 2
+            wanted[grow] = np.minimum(wanted[grow] * 2, available[group_class[grow]])
+        if units.size == 0:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
         # Each (group, unit) sighting gives the unit a chance of a link into that group: a unit
         # seen by many groups is spread over them, one seen by a single group stays local.
         order = np.argsort(units, kind="stable")
@@ -208,16 +229,25 @@ class _Batch:
         rows = waiting[by_group[group_start[pick_groups] + member]].reshape(-1)
         return rows, np.repeat(unique_units, COVER_LINKS)
 
+    def neighbour_links(self, unit_of: IntArray) -> tuple[IntArray, IntArray]:
+        """Each request linked to the units its nearest fellow requests were given."""
+        n = len(self.requests)
+        k = min(n, NEIGHBOUR_LINKS + 1)
+        if self._request_tree is None:
+            self._request_tree = cKDTree(self.xyz)
+        _, near = self._request_tree.query(self.xyz, k=k)
+        near = np.asarray(near, dtype=np.intp).reshape(n, k)
+        rows = np.repeat(np.arange(n, dtype=np.intp), k)
+        units = unit_of[near.reshape(-1)]
+        keep = units >= 0
+        rows, units = rows[keep], units[keep]
+        keep = self.feasible.mask(rows, units)
+        return rows[keep], units[keep]
+
     def price(self, rows: IntArray, units: IntArray) -> tuple[FloatArray, FloatArray]:
         """ETA (s) and weighted cost of each link."""
-        new = np.unique(units[np.isnan(self.offset[units])])
-        now = self.ctx.now
-        for u in new.tolist():
-            unit = self.index.units[u]
-            self.offset[u] = (start_time(unit, self.ctx) - now).total_seconds()
-            self.workload[u] = workload_balance(unit)
         if isinstance(self.travel, PairwiseTravel):
-            depart = now.timestamp() + self.offset[units]
+            depart = self.ctx.now.timestamp() + self.offset[units]
             drive = self.travel.pairwise_seconds(
                 self.index.lat[units], self.index.lon[units],
                 self.lat[rows], self.lon[rows], depart, self.remote[rows],
@@ -241,10 +271,52 @@ class _Batch:
         return etas
 
 
+class _Graph:
+    """The links of one batch so far, priced once each, and the matching over all of them."""
+
+    def __init__(self, batch: _Batch) -> None:
+        self.batch = batch
+        self.n_units = len(batch.index)
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.rows = np.zeros(0, dtype=np.intp)
+        self.units = np.zeros(0, dtype=np.intp)
+        self.etas = np.zeros(0, dtype=np.float64)
+        self.costs = np.zeros(0, dtype=np.float64)
+
+    def add(self, rows: IntArray, units: IntArray) -> int:
+        """Add the links not yet in the graph; how many were new."""
+        keys = rows.astype(np.int64) * self.n_units + units
+        keys, first = np.unique(keys, return_index=True)
+        new = ~np.isin(keys, self.keys, assume_unique=True)
+        if not new.any():
+            return 0
+        rows, units = rows[first[new]], units[first[new]]
+        etas, costs = self.batch.price(rows, units)
+        self.keys = np.concatenate((self.keys, keys[new]))
+        self.rows = np.concatenate((self.rows, rows))
+        self.units = np.concatenate((self.units, units))
+        self.etas = np.concatenate((self.etas, etas))
+        self.costs = np.concatenate((self.costs, costs))
+        return int(new.sum())
+
+    def solve(self) -> tuple[IntArray, FloatArray, float]:
+        """Each request's unit (-1: waits) and ETA, and the total cost of the pairs."""
+        n = len(self.batch.requests)
+        unit_of = np.full(n, -1, dtype=np.intp)
+        eta_of = np.zeros(n, dtype=np.float64)
+        if self.rows.size == 0:
+            return unit_of, eta_of, 0.0
+        rows, units, chosen = _match(self.rows, self.units, self.costs, self.batch.weights)
+        unit_of[rows] = units
+        eta_of[rows] = self.etas[chosen]
+        return unit_of, eta_of, float(self.costs[chosen].sum())
+
+
 def _match(
-    rows: IntArray, units: IntArray, costs: FloatArray, etas: FloatArray, weights: FloatArray
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """Minimum-weight matching of the links, each request also offered its own wait option."""
+    rows: IntArray, units: IntArray, costs: FloatArray, weights: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Minimum-weight matching of the links, each request also offered its own wait option:
+    the matched (request, unit) pairs and the position of each among the links."""
     requests, row_of = np.unique(rows, return_inverse=True)
     touched, col_of = np.unique(units, return_inverse=True)
     m = requests.size
@@ -267,4 +339,4 @@ def _match(
     chosen = order[
         np.searchsorted(link_key, matched_rows * (touched.size + 1) + matched_cols, sorter=order)
     ]
-    return requests[matched_rows], touched[matched_cols], etas[chosen]
+    return requests[matched_rows], touched[matched_cols], chosen

@@ -3,9 +3,10 @@
 Each hard rule is a named function ``(request, unit, ctx) -> RuleResult``; each soft rule is a
 named cost. All are listed in :data:`RULES` (name, hard or soft, what it means), which is what
 the explanation shows. A hard rule's ``scope`` says what it depends on: ``unit`` rules look only
-at the unit and the clock; ``pair`` rules look at the request only through ``request_key`` and
-at the unit only through ``unit_key`` (the unit itself when None). Joint assignment relies on
-that to judge each rule once per distinct (request key, unit key) in a batch.
+at the unit and the clock; ``pair`` rules look at the request only through ``request_key``. A
+rule with a ``unit_key`` looks at the unit only through that key and at the clock only through
+the dispatch day (``ctx.today``). The fleet table (:mod:`~anxin.dispatching.prefilter`) relies
+on that to judge such a rule once per distinct (request key, unit key, day) in a snapshot.
 """
 
 from __future__ import annotations
@@ -209,6 +210,24 @@ def _hv_request_key(request: RescueRequest) -> Hashable:
     return request.needs_hv_crew
 
 
+def _hv_unit_key(unit: UnitSnapshot) -> Hashable:
+    # The latest HV certificate on board: someone is certified on a day iff it runs that far.
+    latest: dt.date | None = None
+    for member in unit.crew:
+        expiry = member.certifications.get(Skill.EV_HV)
+        if expiry is not None and (latest is None or expiry > latest):
+            latest = expiry
+    return latest
+
+
+def _status_unit_key(unit: UnitSnapshot) -> Hashable:
+    return (unit.status, unit.busy_until is None)
+
+
+def _check_unit_key(unit: UnitSnapshot) -> Hashable:
+    return unit.daily_check
+
+
 #: Every rule, in the order the engine applies them (cheap unit-only rules first).
 RULES: tuple[RuleSpec, ...] = (
     RuleSpec(
@@ -217,6 +236,7 @@ RULES: tuple[RuleSpec, ...] = (
         "free, or busy with a known finish",
         status_dispatchable,
         "unit",
+        unit_key=_status_unit_key,
     ),
     RuleSpec(
         "daily_check_passed",
@@ -224,6 +244,7 @@ RULES: tuple[RuleSpec, ...] = (
         "today's pre-work check passed (AST-2)",
         daily_check_passed,
         "unit",
+        unit_key=_check_unit_key,
     ),
     RuleSpec("on_shift", "hard", "crew on shift when the unit sets off", on_shift, "unit"),
     RuleSpec(
@@ -240,6 +261,7 @@ RULES: tuple[RuleSpec, ...] = (
         "valid HV certificate for HV faults (PPL-3)",
         hv_certified_crew,
         request_key=_hv_request_key,
+        unit_key=_hv_unit_key,
     ),
     RuleSpec("eta", "soft", "earliest arrival, including finishing the current job"),
     RuleSpec("workload_balance", "soft", f"{WORKLOAD_SECONDS_PER_JOB:g} s per job done today"),

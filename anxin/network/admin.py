@@ -2,7 +2,15 @@ from django.contrib import admin
 
 from anxin.core.admin import RestrictedAdmin
 
-from .models import City, Outlet, OutletEquipment, OutletQualification, Region, RescueBase, RescueUnit
+from .models import (
+    City,
+    Outlet,
+    OutletEquipment,
+    OutletQualification,
+    Region,
+    RescueBase,
+    RescueUnit,
+)
 
 
 @admin.register(Region)
@@ -28,7 +36,17 @@ class EquipmentInline(admin.TabularInline):
 
 @admin.register(Outlet)
 class OutletAdmin(RestrictedAdmin):
-    list_display = ("code", "name", "city", "open_24h", "ev_high_voltage", "diag_800v", "body_shop", "daily_capacity", "active")
+    list_display = (
+        "code",
+        "name",
+        "city",
+        "open_24h",
+        "ev_high_voltage",
+        "diag_800v",
+        "body_shop",
+        "daily_capacity",
+        "active",
+    )
     list_filter = ("region", "city", "ev_high_voltage", "diag_800v", "body_shop", "active")
     search_fields = ("code", "name", "address")
     inlines = [QualificationInline, EquipmentInline]

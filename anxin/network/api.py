@@ -1,4 +1,3 @@
-
 import datetime as dt
 from typing import Annotated, Any
 
@@ -6,10 +5,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from anxin.accounts.permissions import may_change
 from anxin.api.base import Conflict, get_visible, save_validated, visible
+from anxin.api.pagination import Pages
 from anxin.api.types import ClockTime, Id, Latitude, Longitude
 from anxin.audit.changelog import change_for, record, snapshot
 
@@ -38,9 +38,27 @@ class OutletOut(ModelSchema):
 
     class Meta:
         model = Outlet
-        fields = ["id", "code", "name", "region", "city", "address", "phone", "lat", "lon",
-                  "opens_at", "closes_at", "open_24h", "ev_high_voltage", "diag_800v", "body_shop",
-                  "tow_reception", "daily_capacity", "bays", "active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "region",
+            "city",
+            "address",
+            "phone",
+            "lat",
+            "lon",
+            "opens_at",
+            "closes_at",
+            "open_24h",
+            "ev_high_voltage",
+            "diag_800v",
+            "body_shop",
+            "tow_reception",
+            "daily_capacity",
+            "bays",
+            "active",
+        ]
 
 
 class OutletIn(Schema):
@@ -82,7 +100,9 @@ class OutletPatch(Schema):
 
 
 class OutletFilter(FilterSchema):
-    q: Annotated[str | None, FilterLookup(["name__icontains", "code__icontains", "address__icontains"])] = None
+    q: Annotated[
+        str | None, FilterLookup(["name__icontains", "code__icontains", "address__icontains"])
+    ] = None
     region: Annotated[Id | None, FilterLookup("region_id")] = None
     city: Annotated[Id | None, FilterLookup("city_id")] = None
     ev_high_voltage: bool | None = None
@@ -96,13 +116,32 @@ class QualificationOut(ModelSchema):
 
     class Meta:
         model = OutletQualification
-        fields = ["id", "outlet", "licence_number", "grade", "valid_from", "expires_on", "facilities"]
+        fields = [
+            "id",
+            "outlet",
+            "licence_number",
+            "grade",
+            "valid_from",
+            "expires_on",
+            "facilities",
+        ]
 
 
 class BaseOut(ModelSchema):
     class Meta:
         model = RescueBase
-        fields = ["id", "code", "name", "region", "city", "area_type", "lat", "lon", "address", "open_24h"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "region",
+            "city",
+            "area_type",
+            "lat",
+            "lon",
+            "address",
+            "open_24h",
+        ]
 
 
 class UnitOut(ModelSchema):
@@ -112,8 +151,21 @@ class UnitOut(ModelSchema):
 
     class Meta:
         model = RescueUnit
-        fields = ["id", "code", "plate", "kind", "base", "capabilities", "status", "last_lat",
-                  "last_lon", "last_seen_at", "shift_start", "shift_end", "active"]
+        fields = [
+            "id",
+            "code",
+            "plate",
+            "kind",
+            "base",
+            "capabilities",
+            "status",
+            "last_lat",
+            "last_lon",
+            "last_seen_at",
+            "shift_start",
+            "shift_end",
+            "active",
+        ]
 
 
 class UnitFilter(FilterSchema):
@@ -141,20 +193,20 @@ class UnitCapabilitiesIn(Schema):
 
 
 @router.get("/regions", response=list[RegionOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_regions(request: HttpRequest) -> Any:
     return visible(request, Region)
 
 
 @router.get("/cities", response=list[CityOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_cities(request: HttpRequest, region: Id | None = None) -> Any:
     qs = visible(request, City)
     return qs.filter(region_id=region) if region else qs
 
 
 @router.get("/outlets", response=list[OutletOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_outlets(request: HttpRequest, filters: Query[OutletFilter]) -> Any:
     return filters.filter(visible(request, Outlet).select_related("region", "city"))
 
@@ -187,7 +239,7 @@ def outlet_qualifications(request: HttpRequest, outlet_id: Id) -> Any:
 
 
 @router.get("/bases", response=list[BaseOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_bases(request: HttpRequest, region: Id | None = None) -> Any:
     qs = visible(request, RescueBase)
     return qs.filter(region_id=region) if region else qs
@@ -199,7 +251,7 @@ def get_base(request: HttpRequest, base_id: Id) -> Any:
 
 
 @router.get("/units", response=list[UnitOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_units(request: HttpRequest, filters: Query[UnitFilter]) -> Any:
     return filters.filter(visible(request, RescueUnit))
 
@@ -214,7 +266,9 @@ def report_position(request: HttpRequest, unit_id: int, payload: UnitPositionIn)
     unit = get_visible(request, RescueUnit, unit_id, "change")
     seen = payload.seen_at or timezone.now()
     if timezone.is_naive(seen):
-        raise ValidationError({"seen_at": "give a time zone offset, e.g. 2026-11-23T10:00:00+08:00"})
+        raise ValidationError(
+            {"seen_at": "give a time zone offset, e.g. 2026-11-23T10:00:00+08:00"}
+        )
     if unit.last_seen_at and seen < unit.last_seen_at:
         return unit  # an older fix arriving late never moves the unit backwards
     return save_validated(unit, last_lat=payload.lat, last_lon=payload.lon, last_seen_at=seen)
@@ -225,7 +279,9 @@ def change_unit_status(request: HttpRequest, unit_id: int, payload: UnitStatusIn
     unit = get_visible(request, RescueUnit, unit_id, "change")
     if payload.expected_status is not None:
         # Conditional update: of two dispatchers changing the same unit, only one wins.
-        updated = RescueUnit.objects.filter(pk=unit.pk, status=payload.expected_status).update(status=payload.status)
+        updated = RescueUnit.objects.filter(pk=unit.pk, status=payload.expected_status).update(
+            status=payload.status
+        )
         fresh = RescueUnit.objects.get(pk=unit.pk)
         if not updated:
             raise Conflict("the unit's status changed meanwhile", {"status": fresh.status})

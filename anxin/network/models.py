@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from anxin.accounts.permissions import RestrictedQuerySet
 from anxin.accounts.roles import Role
-from anxin.core.validators import validate_latitude, validate_longitude, validate_phone, validate_plate
+from anxin.core.validators import (
+    validate_latitude,
+    validate_longitude,
+    validate_phone,
+    validate_plate,
+)
 
 from .choices import AreaType, UnitCapability, UnitKind, UnitStatus
 
@@ -48,7 +53,9 @@ class Region(models.Model):
 class City(Located):
     """A city with its centre point; rescue coverage (24h) is counted per city."""
 
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="cities")
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="cities"
+    )
     code = models.CharField(_("administrative code"), max_length=12, unique=True)
     name = models.CharField(_("name"), max_length=100)
 
@@ -69,8 +76,12 @@ class Outlet(Located):
 
     code = models.CharField(_("outlet code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="outlets")
-    city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.PROTECT, related_name="outlets")
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="outlets"
+    )
+    city = models.ForeignKey(
+        City, verbose_name=_("city"), on_delete=models.PROTECT, related_name="outlets"
+    )
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     opens_at = models.TimeField(_("opens at"), default="08:30")
@@ -98,7 +109,12 @@ class Outlet(Located):
     def clean(self) -> None:
         if self.city_id and self.region_id and self.city.region_id != self.region_id:
             raise ValidationError({"city": _("The city belongs to another region.")})
-        if not self.open_24h and self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+        if (
+            not self.open_24h
+            and self.opens_at
+            and self.closes_at
+            and self.opens_at >= self.closes_at
+        ):
             raise ValidationError({"closes_at": _("Closing time must be after opening time.")})
 
     @property
@@ -108,7 +124,11 @@ class Outlet(Located):
 
     def current_qualification(self, on: Any = None) -> OutletQualification | None:
         day = on or timezone.localdate()
-        return self.qualifications.filter(valid_from__lte=day, expires_on__gte=day).order_by("-expires_on").first()
+        return (
+            self.qualifications.filter(valid_from__lte=day, expires_on__gte=day)
+            .order_by("-expires_on")
+            .first()
+        )
 
 
 class OutletQualification(models.Model):
@@ -119,9 +139,13 @@ class OutletQualification(models.Model):
         CLASS_2 = "class_2", _("Class II vehicle repair")
         CLASS_3 = "class_3", _("Class III special repair")
 
-    outlet = models.ForeignKey(Outlet, verbose_name=_("outlet"), on_delete=models.CASCADE, related_name="qualifications")
+    outlet = models.ForeignKey(
+        Outlet, verbose_name=_("outlet"), on_delete=models.CASCADE, related_name="qualifications"
+    )
     licence_number = models.CharField(_("licence number"), max_length=64, unique=True)
-    grade = models.CharField(_("grade"), max_length=16, choices=Grade.choices, default=Grade.CLASS_1)
+    grade = models.CharField(
+        _("grade"), max_length=16, choices=Grade.choices, default=Grade.CLASS_1
+    )
     valid_from = models.DateField(_("valid from"))
     expires_on = models.DateField(_("expires on"))
     facilities = models.TextField(_("facilities"), blank=True)
@@ -150,7 +174,9 @@ class OutletQualification(models.Model):
 class OutletEquipment(models.Model):
     """An item on an outlet's equipment list, with its calibration date (NET-5)."""
 
-    outlet = models.ForeignKey(Outlet, verbose_name=_("outlet"), on_delete=models.CASCADE, related_name="equipment")
+    outlet = models.ForeignKey(
+        Outlet, verbose_name=_("outlet"), on_delete=models.CASCADE, related_name="equipment"
+    )
     name = models.CharField(_("name"), max_length=200)
     serial_number = models.CharField(_("serial number"), max_length=64, blank=True)
     calibrated_on = models.DateField(_("calibrated on"), null=True, blank=True)
@@ -173,9 +199,15 @@ class RescueBase(Located):
 
     code = models.CharField(_("base code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="bases")
-    city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.PROTECT, related_name="bases")
-    area_type = models.CharField(_("area type"), max_length=8, choices=AreaType.choices, default=AreaType.URBAN)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="bases"
+    )
+    city = models.ForeignKey(
+        City, verbose_name=_("city"), on_delete=models.PROTECT, related_name="bases"
+    )
+    area_type = models.CharField(
+        _("area type"), max_length=8, choices=AreaType.choices, default=AreaType.URBAN
+    )
     address = models.CharField(_("address"), max_length=300, blank=True)
     open_24h = models.BooleanField(_("24-hour rescue"), default=True)
 
@@ -197,11 +229,23 @@ class RescueUnit(models.Model):
     code = models.CharField(_("unit code"), max_length=32, unique=True)
     plate = models.CharField(_("plate"), max_length=16, unique=True, validators=[validate_plate])
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
-    base = models.ForeignKey(RescueBase, verbose_name=_("home base"), on_delete=models.PROTECT, related_name="units")
+    base = models.ForeignKey(
+        RescueBase, verbose_name=_("home base"), on_delete=models.PROTECT, related_name="units"
+    )
     capabilities = models.JSONField(_("capabilities"), default=list, blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=UnitStatus.choices, default=UnitStatus.AVAILABLE, db_index=True)
-    last_lat = models.FloatField(_("last latitude"), null=True, blank=True, validators=[validate_latitude])
-    last_lon = models.FloatField(_("last longitude"), null=True, blank=True, validators=[validate_longitude])
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=UnitStatus.choices,
+        default=UnitStatus.AVAILABLE,
+        db_index=True,
+    )
+    last_lat = models.FloatField(
+        _("last latitude"), null=True, blank=True, validators=[validate_latitude]
+    )
+    last_lon = models.FloatField(
+        _("last longitude"), null=True, blank=True, validators=[validate_longitude]
+    )
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
     shift_start = models.TimeField(_("shift start"), default="00:00")
     shift_end = models.TimeField(_("shift end"), default="23:59:59")
@@ -228,7 +272,9 @@ class RescueUnit(models.Model):
     def clean(self) -> None:
         unknown = sorted(set(self.capabilities or []) - set(UnitCapability.values))
         if unknown:
-            raise ValidationError({"capabilities": _("Unknown capabilities: %(c)s") % {"c": ", ".join(unknown)}})
+            raise ValidationError(
+                {"capabilities": _("Unknown capabilities: %(c)s") % {"c": ", ".join(unknown)}}
+            )
         if (self.last_lat is None) != (self.last_lon is None):
             raise ValidationError({"last_lon": _("Give both latitude and longitude, or neither.")})
 
@@ -239,12 +285,24 @@ class UnitDailyCheck(models.Model):
     A unit whose check for today is missing or failed is not dispatchable.
     """
 
-    unit = models.ForeignKey(RescueUnit, verbose_name=_("rescue unit"), on_delete=models.CASCADE, related_name="daily_checks")
+    unit = models.ForeignKey(
+        RescueUnit,
+        verbose_name=_("rescue unit"),
+        on_delete=models.CASCADE,
+        related_name="daily_checks",
+    )
     day = models.DateField(_("day"))
     passed = models.BooleanField(_("passed"))
     items = models.JSONField(_("items checked"), default=dict, blank=True)
     remarks = models.CharField(_("remarks"), max_length=300, blank=True)
-    checked_by = models.ForeignKey("people.Staff", verbose_name=_("checked by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    checked_by = models.ForeignKey(
+        "people.Staff",
+        verbose_name=_("checked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     checked_at = models.DateTimeField(_("checked at"))
 
     objects = RestrictedQuerySet.as_manager()
@@ -254,7 +312,9 @@ class UnitDailyCheck(models.Model):
         ordering = ["-day", "unit"]
         verbose_name = _("daily equipment check")
         verbose_name_plural = _("daily equipment checks")
-        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="one_daily_check_per_unit_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "day"], name="one_daily_check_per_unit_day")
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit.code} {self.day}: {'✓' if self.passed else '✗'}"
@@ -263,7 +323,9 @@ class UnitDailyCheck(models.Model):
 class UnitPosition(models.Model):
     """A GPS fix of a rescue unit (JT/T 808 terminals or the crew's phone)."""
 
-    changelog_exempt = True  # a high-volume stream, its own record; the unit's last position is logged
+    changelog_exempt = (
+        True  # a high-volume stream, its own record; the unit's last position is logged
+    )
 
     unit = models.ForeignKey(RescueUnit, on_delete=models.CASCADE, related_name="positions")
     at = models.DateTimeField(db_index=True)
@@ -277,7 +339,9 @@ class UnitPosition(models.Model):
 
     class Meta:
         ordering = ["unit", "at"]
-        constraints = [models.UniqueConstraint(fields=["unit", "at"], name="one_fix_per_unit_instant")]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "at"], name="one_fix_per_unit_instant")
+        ]
         verbose_name = _("unit position")
         verbose_name_plural = _("unit positions")
 

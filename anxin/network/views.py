@@ -29,8 +29,13 @@ class OutletList(RestrictedListView):
     export_kind = "outlets"
     search_fields = ("name", "code", "address")
     columns = [
-        (_("outlet code"), "code"), (_("name"), "name"), (_("city"), "city.name"),
-        (_("opening hours"), lambda o: _("24 hours") if o.open_24h else f"{o.opens_at:%H:%M}-{o.closes_at:%H:%M}"),
+        (_("outlet code"), "code"),
+        (_("name"), "name"),
+        (_("city"), "city.name"),
+        (
+            _("opening hours"),
+            lambda o: _("24 hours") if o.open_24h else f"{o.opens_at:%H:%M}-{o.closes_at:%H:%M}",
+        ),
         (_("EV high-voltage repair"), lambda o: _yes(o.ev_high_voltage)),
         (_("800V diagnostics"), lambda o: _yes(o.diag_800v)),
         (_("body shop"), lambda o: _yes(o.body_shop)),
@@ -50,8 +55,13 @@ class BaseList(RestrictedListView):
     model = RescueBase
     with_map = True
     search_fields = ("name", "code")
-    columns = [(_("base code"), "code"), (_("name"), "name"), (_("city"), "city.name"),
-               (_("area type"), "area_type"), (_("24-hour rescue"), lambda b: _yes(b.open_24h))]
+    columns = [
+        (_("base code"), "code"),
+        (_("name"), "name"),
+        (_("city"), "city.name"),
+        (_("area type"), "area_type"),
+        (_("24-hour rescue"), lambda b: _yes(b.open_24h)),
+    ]
 
     def decorate(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("city")
@@ -67,9 +77,14 @@ class UnitList(RestrictedListView):
     with_map = True
     export_kind = "units"
     search_fields = ("code", "plate")
-    columns = [(_("unit code"), "code"), (_("plate"), "plate"), (_("kind"), "kind"),
-               (_("home base"), "base.name"), (_("status"), "status"),
-               (_("last seen"), "last_seen_at")]
+    columns = [
+        (_("unit code"), "code"),
+        (_("plate"), "plate"),
+        (_("kind"), "kind"),
+        (_("home base"), "base.name"),
+        (_("status"), "status"),
+        (_("last seen"), "last_seen_at"),
+    ]
 
     def decorate(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("base")
@@ -84,10 +99,17 @@ class StaffList(RestrictedListView):
     model = Staff
     export_kind = "staff"
     search_fields = ("employee_no", "name")
-    columns = [(_("employee number"), "employee_no"), (_("name"), lambda s: mask_name(s.name)),
-               (_("role"), "role"), (_("region"), "region.name"),
-               (_("outlet or base"), lambda s: s.outlet or s.base or ""),
-               (_("certifications"), lambda s: ", ".join(c.get_skill_display() for c in s.certifications.all()))]
+    columns = [
+        (_("employee number"), "employee_no"),
+        (_("name"), lambda s: mask_name(s.name)),
+        (_("role"), "role"),
+        (_("region"), "region.name"),
+        (_("outlet or base"), lambda s: s.outlet or s.base or ""),
+        (
+            _("certifications"),
+            lambda s: ", ".join(c.get_skill_display() for c in s.certifications.all()),
+        ),
+    ]
 
     def decorate(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("region", "outlet", "base").prefetch_related("certifications")
@@ -96,8 +118,13 @@ class StaffList(RestrictedListView):
 class CustomerList(RestrictedListView):
     model = Customer
     search_fields = ("phone",)
-    columns = [(_("customer"), "masked_name"), (_("phone"), "masked_phone"), (_("customer tier"), "tier"),
-               (_("region"), "region.name"), (_("city"), "city.name")]
+    columns = [
+        (_("customer"), "masked_name"),
+        (_("phone"), "masked_phone"),
+        (_("customer tier"), "tier"),
+        (_("region"), "region.name"),
+        (_("city"), "city.name"),
+    ]
 
     def decorate(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("region", "city")
@@ -107,35 +134,63 @@ class VehicleList(RestrictedListView):
     model = Vehicle
     export_kind = "vehicles"
     search_fields = ("vin", "plate", "model")
-    columns = [(_("VIN"), "vin"), (_("plate"), "plate"), (_("brand"), "brand"), (_("model"), "model"),
-               (_("powertrain"), "powertrain"), (_("owner"), lambda v: v.owner.masked_name if v.owner else "")]
+    columns = [
+        (_("VIN"), "vin"),
+        (_("plate"), "plate"),
+        (_("brand"), "brand"),
+        (_("model"), "model"),
+        (_("powertrain"), "powertrain"),
+        (_("owner"), lambda v: v.owner.masked_name if v.owner else ""),
+    ]
 
     def decorate(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.select_related("owner")
 
 
-def _points(request: HttpRequest, qs: QuerySet[Any], lat: str, lon: str, label: Any, color: Any = None) -> JsonResponse:
+def _points(
+    request: HttpRequest, qs: QuerySet[Any], lat: str, lon: str, label: Any, color: Any = None
+) -> JsonResponse:
     points = [
-        {"id": o.pk, "lat": getattr(o, lat), "lon": getattr(o, lon), "label": label(o),
-         "color": color(o) if color else None}
-        for o in restrict(qs, request.user, "view") if getattr(o, lat) is not None
+        {
+            "id": o.pk,
+            "lat": getattr(o, lat),
+            "lon": getattr(o, lon),
+            "label": label(o),
+            "color": color(o) if color else None,
+        }
+        for o in restrict(qs, request.user, "view")
+        if getattr(o, lat) is not None
     ]
     return JsonResponse({"points": points})
 
 
 @login_required
 def outlet_points(request: HttpRequest) -> JsonResponse:
-    return _points(request, Outlet.objects.filter(active=True), "lat", "lon", lambda o: o.name,
-                   lambda o: "#0b6e4f" if o.ev_high_voltage else "#1f5fa8")
+    return _points(
+        request,
+        Outlet.objects.filter(active=True),
+        "lat",
+        "lon",
+        lambda o: o.name,
+        lambda o: "#0b6e4f" if o.ev_high_voltage else "#1f5fa8",
+    )
 
 
 @login_required
 def base_points(request: HttpRequest) -> JsonResponse:
-    return _points(request, RescueBase.objects.all(), "lat", "lon", lambda b: b.name, lambda b: "#b54708")
+    return _points(
+        request, RescueBase.objects.all(), "lat", "lon", lambda b: b.name, lambda b: "#b54708"
+    )
 
 
 @login_required
 def unit_points(request: HttpRequest) -> JsonResponse:
     colours = {"available": "#0b6e4f", "busy": "#b42318", "assigned": "#b54708"}
-    return _points(request, RescueUnit.objects.filter(active=True), "last_lat", "last_lon",
-                   lambda u: f"{u.code} {u.get_status_display()}", lambda u: colours.get(u.status, "#5b6b7c"))
+    return _points(
+        request,
+        RescueUnit.objects.filter(active=True),
+        "last_lat",
+        "last_lon",
+        lambda u: f"{u.code} {u.get_status_display()}",
+        lambda u: colours.get(u.status, "#5b6b7c"),
+    )

@@ -1,13 +1,13 @@
-
 from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from anxin.accounts.roles import Role
 from anxin.api.base import get_visible, visible
+from anxin.api.pagination import Pages
 from anxin.api.types import Id
 from anxin.core.masking import mask_name, mask_phone
 
@@ -57,14 +57,19 @@ class StaffFilter(FilterSchema):
 
 
 @router.get("/staff", response=list[StaffOut])
-@paginate(PageNumberPagination, page_size=50)
-def list_staff(request: HttpRequest, filters: Query[StaffFilter], certified_for: Skill | None = None) -> Any:
+@paginate(Pages, page_size=50)
+def list_staff(
+    request: HttpRequest, filters: Query[StaffFilter], certified_for: Skill | None = None
+) -> Any:
     """Staff in your scope; ``certified_for`` keeps those holding that skill's certificate today."""
     qs = filters.filter(visible(request, Staff)).prefetch_related("certifications")
     if certified_for:
         today = timezone.localdate()
-        qs = qs.filter(certifications__skill=certified_for, certifications__issued_on__lte=today,
-                       certifications__expires_on__gte=today)
+        qs = qs.filter(
+            certifications__skill=certified_for,
+            certifications__issued_on__lte=today,
+            certifications__expires_on__gte=today,
+        )
     return qs.distinct()
 
 

@@ -35,11 +35,41 @@ class Staff(models.Model):
     name = models.CharField(_("name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=20, validators=[validate_phone])
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
-    region = models.ForeignKey("network.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="staff")
-    outlet = models.ForeignKey("network.Outlet", verbose_name=_("outlet"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff")
-    base = models.ForeignKey("network.RescueBase", verbose_name=_("rescue base"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff")
-    unit = models.ForeignKey("network.RescueUnit", verbose_name=_("crew of unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="crew")
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("login"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff")
+    region = models.ForeignKey(
+        "network.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="staff"
+    )
+    outlet = models.ForeignKey(
+        "network.Outlet",
+        verbose_name=_("outlet"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
+    )
+    base = models.ForeignKey(
+        "network.RescueBase",
+        verbose_name=_("rescue base"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
+    )
+    unit = models.ForeignKey(
+        "network.RescueUnit",
+        verbose_name=_("crew of unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crew",
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
+    )
     active = models.BooleanField(_("active"), default=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -68,13 +98,20 @@ class Staff(models.Model):
     def holds(self, skill: str, on: dt.date | None = None) -> bool:
         """Whether this person holds an unexpired certificate for ``skill`` on the day."""
         day = on or timezone.localdate()
-        return self.certifications.filter(skill=skill, issued_on__lte=day, expires_on__gte=day).exists()
+        return self.certifications.filter(
+            skill=skill, issued_on__lte=day, expires_on__gte=day
+        ).exists()
 
 
 class Certification(models.Model):
     """A certificate with its expiry: work that needs it is not assigned without it (PPL-3)."""
 
-    staff = models.ForeignKey(Staff, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="certifications")
+    staff = models.ForeignKey(
+        Staff,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="certifications",
+    )
     skill = models.CharField(_("skill"), max_length=32, choices=Skill.choices)
     certificate_no = models.CharField(_("certificate number"), max_length=64, blank=True)
     issued_on = models.DateField(_("issued on"))

@@ -32,21 +32,35 @@ from .transitions import TRANSITIONS, Transition
 JOB_KIND = "rescue"
 CLAIMABLE = (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
 UNIT_STATUS_FOR = {
-    JobState.DISPATCHED: UnitStatus.ASSIGNED, JobState.ACCEPTED: UnitStatus.ASSIGNED,
-    JobState.EN_ROUTE: UnitStatus.BUSY, JobState.ARRIVED: UnitStatus.BUSY,
-    JobState.WORKING: UnitStatus.BUSY, JobState.TOWING: UnitStatus.BUSY,
+    JobState.DISPATCHED: UnitStatus.ASSIGNED,
+    JobState.ACCEPTED: UnitStatus.ASSIGNED,
+    JobState.EN_ROUTE: UnitStatus.BUSY,
+    JobState.ARRIVED: UnitStatus.BUSY,
+    JobState.WORKING: UnitStatus.BUSY,
+    JobState.TOWING: UnitStatus.BUSY,
 }
 
 
 def fresh_state(job: RescueJob) -> dict[str, Any]:
-    current = RescueJob.objects.filter(pk=job.pk).values("state", "version", "unit_id").first() or {}
-    return {"state": current.get("state"), "version": current.get("version"), "unit": current.get("unit_id")}
+    current = (
+        RescueJob.objects.filter(pk=job.pk).values("state", "version", "unit_id").first() or {}
+    )
+    return {
+        "state": current.get("state"),
+        "version": current.get("version"),
+        "unit": current.get("unit_id"),
+    }
 
 
 def clock_attrs(job: RescueJob) -> dict[str, Any]:
-    attrs: dict[str, Any] = {"region": job.region_id, "area": job.area, "priority": job.priority,
-                             "customer_phone": job.caller_phone, "language": "zh-hans",
-                             "number": job.number}
+    attrs: dict[str, Any] = {
+        "region": job.region_id,
+        "area": job.area,
+        "priority": job.priority,
+        "customer_phone": job.caller_phone,
+        "language": "zh-hans",
+        "number": job.number,
+    }
     if job.customer_id:
         attrs["tier"] = job.customer.tier
     return attrs
@@ -72,7 +86,8 @@ def _claim(job: RescueJob, t: Transition, *, at: dt.datetime, fields: dict[str, 
     """The conditional update on (state, version): of two writers, exactly one wins."""
     before = snapshot(job)
     won = RescueJob.objects.filter(pk=job.pk, state=job.state, version=job.version).update(
-        state=t.target, version=F("version") + 1, **fields)
+        state=t.target, version=F("version") + 1, **fields
+    )
     if not won:
         raise Conflict(_("the job changed meanwhile; reload and try again"), fresh_state(job))
     job.refresh_from_db()
@@ -80,8 +95,16 @@ def _claim(job: RescueJob, t: Transition, *, at: dt.datetime, fields: dict[str, 
     return job
 
 
-def perform(job: RescueJob, name: str, *, actor: Any, reason: str = "", at: dt.datetime | None = None,
-            data: dict[str, Any] | None = None, fields: dict[str, Any] | None = None) -> RescueJob:
+def perform(
+    job: RescueJob,
+    name: str,
+    *,
+    actor: Any,
+    reason: str = "",
+    at: dt.datetime | None = None,
+    data: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+) -> RescueJob:
     """Make transition ``name`` on ``job`` as ``actor``; refuse with the reason if not allowed."""
     t = TRANSITIONS.get(name)
     if t is None:
@@ -89,19 +112,34 @@ def perform(job: RescueJob, name: str, *, actor: Any, reason: str = "", at: dt.d
     at = at or timezone.now()
     authorise(job, t, actor)
     if job.state not in t.sources:
-        raise Conflict(_("“%(action)s” is not possible while the job is %(state)s")
-                       % {"action": t.label, "state": job.get_state_display()}, fresh_state(job))
+        raise Conflict(
+            _("“%(action)s” is not possible while the job is %(state)s")
+            % {"action": t.label, "state": job.get_state_display()},
+            fresh_state(job),
+        )
     if t.needs_reason and not (reason or "").strip():
         raise ValidationError({"reason": _("give a reason")})
     missing = [m for check in t.requires for m in check(job)]
     if missing:
-        raise ValidationError({"requires": _("still missing: %(list)s") % {"list": "; ".join(str(m) for m in missing)}})
+        raise ValidationError(
+            {
+                "requires": _("still missing: %(list)s")
+                % {"list": "; ".join(str(m) for m in missing)}
+            }
+        )
     with transaction.atomic():
         source = job.state
         job = _claim(job, t, at=at, fields=dict(fields or {}))
-        JobTransition.objects.create(job=job, from_state=source, to_state=t.target, at=at, actor=actor,
-                                     actor_label=getattr(actor, "username", "") or "", reason=reason,
-                                     data=data or {})
+        JobTransition.objects.create(
+            job=job,
+            from_state=source,
+            to_state=t.target,
+            at=at,
+            actor=actor,
+            actor_label=getattr(actor, "username", "") or "",
+            reason=reason,
+            data=data or {},
+        )
         _move_unit(job, t, source)
         on_event(JOB_KIND, job.pk, t.target, at=at, attrs=clock_attrs(job))
         if t.target != JobState.CANCELLED:
@@ -123,9 +161,16 @@ def _move_unit(job: RescueJob, t: Transition, source: str) -> None:
 
 
 # --- the transitions that carry more than a state change --------------------------------------
-def dispatch(job: RescueJob, unit: RescueUnit, *, actor: Any, eta_seconds: float | None = None,
-             recommended_unit_id: int | None = None, override_reason: str = "",
-             at: dt.datetime | None = None) -> RescueJob:
+def dispatch(
+    job: RescueJob,
+    unit: RescueUnit,
+    *,
+    actor: Any,
+    eta_seconds: float | None = None,
+    recommended_unit_id: int | None = None,
+    override_reason: str = "",
+    at: dt.datetime | None = None,
+) -> RescueJob:
     """Send ``unit`` to the job. The unit is claimed with a conditional update on its status,
     so two dispatchers sending the same unit at the same moment cannot both win."""
     at = at or timezone.now()
@@ -135,24 +180,49 @@ def dispatch(job: RescueJob, unit: RescueUnit, *, actor: Any, eta_seconds: float
         raise PermissionDenied(_("this unit is not yours to dispatch"))
     overriding = recommended_unit_id is not None and recommended_unit_id != unit.pk
     if overriding and not override_reason.strip():
-        raise ValidationError({"override_reason": _("you chose another unit than the proposal: give a reason")})
+        raise ValidationError(
+            {"override_reason": _("you chose another unit than the proposal: give a reason")}
+        )
     with transaction.atomic():
-        taken = RescueUnit.objects.filter(pk=unit.pk, status__in=CLAIMABLE, active=True).update(status=UnitStatus.ASSIGNED)
+        taken = RescueUnit.objects.filter(pk=unit.pk, status__in=CLAIMABLE, active=True).update(
+            status=UnitStatus.ASSIGNED
+        )
         if not taken:
             current = RescueUnit.objects.filter(pk=unit.pk).values_list("status", flat=True).first()
-            raise Conflict(_("unit %(code)s is no longer available") % {"code": unit.code},
-                           {**fresh_state(job), "unit_status": current})
+            raise Conflict(
+                _("unit %(code)s is no longer available") % {"code": unit.code},
+                {**fresh_state(job), "unit_status": current},
+            )
         eta_at = at + dt.timedelta(seconds=eta_seconds) if eta_seconds is not None else None
         job.unit_id = unit.pk  # for the requirement check; saved by the conditional update
-        return perform(job, "dispatch", actor=actor, at=at, reason=override_reason,
-                       data={"unit": unit.code, "eta_seconds": eta_seconds, "recommended_unit": recommended_unit_id},
-                       fields={"unit_id": unit.pk, "eta_at": eta_at, "override_reason": override_reason if overriding else ""})
+        return perform(
+            job,
+            "dispatch",
+            actor=actor,
+            at=at,
+            reason=override_reason,
+            data={
+                "unit": unit.code,
+                "eta_seconds": eta_seconds,
+                "recommended_unit": recommended_unit_id,
+            },
+            fields={
+                "unit_id": unit.pk,
+                "eta_at": eta_at,
+                "override_reason": override_reason if overriding else "",
+            },
+        )
 
 
 def next_number(at: dt.datetime) -> str:
     day = timezone.localtime(at).strftime("%Y%m%d")
     prefix = f"RS{day}-"
-    last = RescueJob.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True).first()
+    last = (
+        RescueJob.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
     seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{seq:04d}"
 
@@ -168,9 +238,15 @@ def create_job(*, actor: Any, at: dt.datetime | None = None, **fields: Any) -> R
             with transaction.atomic():
                 job.number = next_number(at)
                 job.save(force_insert=True)
-                JobTransition.objects.create(job=job, from_state="", to_state=JobState.CREATED, at=at,
-                                             actor=creator, actor_label=getattr(creator, "username", "") or "public",
-                                             data={"channel": job.channel})
+                JobTransition.objects.create(
+                    job=job,
+                    from_state="",
+                    to_state=JobState.CREATED,
+                    at=at,
+                    actor=creator,
+                    actor_label=getattr(creator, "username", "") or "public",
+                    data={"channel": job.channel},
+                )
                 on_event(JOB_KIND, job.pk, "created", at=at, attrs=clock_attrs(job))
             return job
         except IntegrityError:

@@ -7,11 +7,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+from pydantic import Strict
 
 from anxin.accounts.permissions import may_change, restrict
 from anxin.api.base import Conflict, get_visible, visible
-from anxin.api.types import Id, Latitude, Longitude
+from anxin.api.pagination import Pages
+from anxin.api.types import Id, IsoDateTime, Latitude, Longitude
 from anxin.customers.models import Customer, Vehicle
 from anxin.network.models import City, Outlet, Region, RescueUnit
 
@@ -80,16 +82,22 @@ class JobIn(Schema):
     city_id: Id | None = None
     customer_id: Id | None = None
     vehicle_id: Id | None = None
-    vin: str | None = Field(None, max_length=17, description="look the vehicle up by VIN instead of id")
+    vin: str | None = Field(
+        None, max_length=17, description="look the vehicle up by VIN instead of id"
+    )
     caller_name: str = Field("", max_length=100)
     caller_phone: str = Field(min_length=3, max_length=20)
 
 
 class TransitionIn(Schema):
-    name: str = Field(description="check, send_back, resubmit, decline, accept, depart, arrive, "
-                      "start_work, tow, complete, confirm, review, cancel")
+    name: str = Field(
+        description="check, send_back, resubmit, decline, accept, depart, arrive, "
+        "start_work, tow, complete, confirm, review, cancel"
+    )
     reason: str = Field("", max_length=2000)
-    expected_version: int | None = Field(None, ge=1, le=2**31, description="409 if the job moved on")
+    expected_version: int | None = Field(
+        None, ge=1, le=2**31, description="409 if the job moved on"
+    )
     destination_outlet_id: Id | None = None
 
 
@@ -107,13 +115,19 @@ class JobFilter(FilterSchema):
     unit: Annotated[Id | None, FilterLookup("unit_id")] = None
 
 
+# GPS terminals send numbers; a boolean or a string where a number belongs is a broken row.
+Number = Annotated[float, Strict()]
+
+
 class FixIn(Schema):
+    """One GPS fix. Coordinates are checked per row (a bad row is reported, the others kept)."""
+
     unit: str = Field(min_length=1, max_length=32, description="unit code")
-    at: dt.datetime
-    lat: float
-    lon: float
-    speed_kmh: float | None = None
-    heading: float | None = None
+    at: IsoDateTime
+    lat: Number
+    lon: Number
+    speed_kmh: Number | None = None
+    heading: Number | None = None
 
 
 class BatchIn(Schema):
@@ -141,7 +155,7 @@ def _check_version(job: RescueJob, expected: int | None) -> None:
 
 
 @router.get("/jobs", response=list[JobOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_jobs(request: HttpRequest, filters: Query[JobFilter]) -> Any:
     return filters.filter(visible(request, RescueJob))
 
@@ -168,11 +182,14 @@ def create_job(request: HttpRequest, payload: JobIn) -> Any:
     if payload.vin:
         vehicle = visible(request, Vehicle).filter(vin=payload.vin.strip().upper()).first()
         if vehicle is None:
-            raise ValidationError({"vin": "unknown vehicle: no vehicle with this VIN in your region"})
+            raise ValidationError(
+                {"vin": "unknown vehicle: no vehicle with this VIN in your region"}
+            )
     if vehicle is not None and customer is None:
         customer = vehicle.owner
-    job = actions.create_job(actor=request.user, region=region, city=city, customer=customer,
-                             vehicle=vehicle, **data)
+    job = actions.create_job(
+        actor=request.user, region=region, city=city, customer=customer, vehicle=vehicle, **data
+    )
     return Status(201, job)
 
 
@@ -182,14 +199,18 @@ def make_transition(request: HttpRequest, job_id: Id, payload: TransitionIn) -> 
     _check_version(job, payload.expected_version)
     fields: dict[str, Any] = {}
     if payload.name == "tow":
-        outlet = _visible_ref(request, Outlet, payload.destination_outlet_id, "destination_outlet_id")
+        outlet = _visible_ref(
+            request, Outlet, payload.destination_outlet_id, "destination_outlet_id"
+        )
         job.destination_outlet = outlet
         fields["destination_outlet"] = outlet
     if payload.name == "send_back":
         fields["missing_info"] = payload.reason
     if payload.name == "cancel":
         fields["cancel_reason"] = payload.reason
-    return actions.perform(job, payload.name, actor=request.user, reason=payload.reason, fields=fields)
+    return actions.perform(
+        job, payload.name, actor=request.user, reason=payload.reason, fields=fields
+    )
 
 
 @router.post("/jobs/{job_id}/dispatch", response=JobDetailOut)
@@ -199,17 +220,32 @@ def dispatch_job(request: HttpRequest, job_id: Id, payload: DispatchIn) -> Any:
     unit = restrict(RescueUnit.objects.filter(pk=payload.unit_id), request.user, "view").first()
     if unit is None:
         raise ValidationError({"unit_id": "no such unit, or not in your region"})
-    return actions.dispatch(job, unit, actor=request.user, eta_seconds=payload.eta_seconds,
-                            recommended_unit_id=payload.recommended_unit_id,
-                            override_reason=payload.override_reason)
+    return actions.dispatch(
+        job,
+        unit,
+        actor=request.user,
+        eta_seconds=payload.eta_seconds,
+        recommended_unit_id=payload.recommended_unit_id,
+        override_reason=payload.override_reason,
+    )
 
 
 @router.post("/positions", response=BatchOut)
 def post_positions(request: HttpRequest, payload: BatchIn) -> Any:
     """GPS fixes of many units in one call. Good rows are kept, bad ones reported; a fix older
     than the unit's last known one is ignored; the same fix twice is stored once."""
-    fixes = [PositionFix(index=i, unit_code=f.unit, at=f.at, lat=f.lat, lon=f.lon,
-                         speed_kmh=f.speed_kmh, heading=f.heading) for i, f in enumerate(payload.fixes)]
+    fixes = [
+        PositionFix(
+            index=i,
+            unit_code=f.unit,
+            at=f.at,
+            lat=f.lat,
+            lon=f.lon,
+            speed_kmh=f.speed_kmh,
+            heading=f.heading,
+        )
+        for i, f in enumerate(payload.fixes)
+    ]
     outcome = record_positions(request.user, fixes, now=timezone.now())
     return outcome
 
@@ -237,7 +273,9 @@ class ProposalsOut(Schema):
 
 
 @router.get("/jobs/{job_id}/proposals", response=ProposalsOut)
-def job_proposals(request: HttpRequest, job_id: Id, limit: Annotated[int, Field(ge=1, le=20)] = 5) -> Any:
+def job_proposals(
+    request: HttpRequest, job_id: Id, limit: Annotated[int, Field(ge=1, le=20)] = 5
+) -> Any:
     """The best units for the job by ETA, each with the rules it passed and why it ranks there;
     and the units turned down, with the rule they failed."""
     from .proposals import proposals_for
@@ -245,9 +283,20 @@ def job_proposals(request: HttpRequest, job_id: Id, limit: Annotated[int, Field(
     job = get_visible(request, RescueJob, job_id)
     result = proposals_for(job, request.user, limit=limit)
     return {
-        "proposals": [{"unit_id": p.unit.pk, "unit_code": p.unit.code, "eta_seconds": p.eta_seconds,
-                       "eta_at": p.eta_at, "rank": p.rank, "reasons": p.reasons,
-                       "passed_rules": p.passed_rules} for p in result.proposals],
-        "rejections": [{"unit_id": r.unit.pk, "unit_code": r.unit.code, "rule": r.rule,
-                        "reason": r.reason} for r in result.rejections],
+        "proposals": [
+            {
+                "unit_id": p.unit.pk,
+                "unit_code": p.unit.code,
+                "eta_seconds": p.eta_seconds,
+                "eta_at": p.eta_at,
+                "rank": p.rank,
+                "reasons": p.reasons,
+                "passed_rules": p.passed_rules,
+            }
+            for p in result.proposals
+        ],
+        "rejections": [
+            {"unit_id": r.unit.pk, "unit_code": r.unit.code, "rule": r.rule, "reason": r.reason}
+            for r in result.rejections
+        ],
     }

@@ -86,8 +86,9 @@ class ConfirmationOut(Schema):
 class SignatureIn(Schema):
     signed_name: str = Field(min_length=1, max_length=evidence.MAX_NAME)
     signature_svg: str = Field("", max_length=200_000, description="SVG with <path> elements only")
-    signature_png: str = Field("", max_length=2_000_000,
-                               description="data:image/png;base64,... drawn on a canvas")
+    signature_png: str = Field(
+        "", max_length=2_000_000, description="data:image/png;base64,... drawn on a canvas"
+    )
 
 
 class FinalReviewIn(Schema):
@@ -112,8 +113,9 @@ def _job(request: HttpRequest, job_id: int) -> RescueJob:
 
 
 @router.post("/jobs/{job_id}/photos", response={201: PhotoOut})
-def upload_photo(request: HttpRequest, job_id: Id, image: File[UploadedFile],
-                 caption: Form[str] = "") -> Any:
+def upload_photo(
+    request: HttpRequest, job_id: Id, image: File[UploadedFile], caption: Form[str] = ""
+) -> Any:
     """An on-site photo (JPEG, PNG or HEIC, at most 15 MB and 40 megapixels), multipart."""
     photo = evidence.add_photo(_job(request, job_id), image, actor=request.user, caption=caption)
     return Status(201, photo)
@@ -140,31 +142,42 @@ def post_tick(request: HttpRequest, job_id: Id, payload: TickIn) -> Any:
 @router.post("/jobs/{job_id}/compliance-reviews", response={201: ComplianceOut})
 def post_compliance_review(request: HttpRequest, job_id: Id, payload: ComplianceIn) -> Any:
     """二级审核 by the regional manager; sending back needs ``reasons``."""
-    review = evidence.review_compliance(_job(request, job_id), actor=request.user,
-                                        verdict=payload.verdict, reasons=payload.reasons)
+    review = evidence.review_compliance(
+        _job(request, job_id), actor=request.user, verdict=payload.verdict, reasons=payload.reasons
+    )
     return Status(201, review)
 
 
 @router.put("/jobs/{job_id}/confirmation", response=ConfirmationOut)
 def put_confirmation(request: HttpRequest, job_id: Id, payload: ConfirmationIn) -> Any:
     """救援服务确认单: what was done and the advice, by the crew once the job is completed."""
-    return evidence.fill_confirmation(_job(request, job_id), actor=request.user,
-                                      work_done=payload.work_done,
-                                      follow_up_advice=payload.follow_up_advice)
+    return evidence.fill_confirmation(
+        _job(request, job_id),
+        actor=request.user,
+        work_done=payload.work_done,
+        follow_up_advice=payload.follow_up_advice,
+    )
 
 
 @router.post("/jobs/{job_id}/confirmation/signature", response=ConfirmationOut)
 def post_signature(request: HttpRequest, job_id: Id, payload: SignatureIn) -> Any:
     """The customer's drawn signature, on the crew's phone."""
-    return evidence.sign_confirmation(_job(request, job_id), actor=request.user,
-                                      signed_name=payload.signed_name,
-                                      signature_svg=payload.signature_svg,
-                                      signature_png=payload.signature_png)
+    return evidence.sign_confirmation(
+        _job(request, job_id),
+        actor=request.user,
+        signed_name=payload.signed_name,
+        signature_svg=payload.signature_svg,
+        signature_png=payload.signature_png,
+    )
 
 
 @router.post("/jobs/{job_id}/final-review", response={201: FinalReviewOut})
 def post_final_review(request: HttpRequest, job_id: Id, payload: FinalReviewIn) -> Any:
     """三级审核 by customer service; closes the job (state ``reviewed``)."""
-    review = evidence.final_review(_job(request, job_id), actor=request.user,
-                                   process_ok=payload.process_ok, findings=payload.findings)
+    review = evidence.final_review(
+        _job(request, job_id),
+        actor=request.user,
+        process_ok=payload.process_ok,
+        findings=payload.findings,
+    )
     return Status(201, review)

@@ -18,15 +18,30 @@ class JobState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-OPEN_STATES = frozenset({
-    JobState.CREATED, JobState.RETURNED, JobState.CHECKED, JobState.DISPATCHED, JobState.ACCEPTED,
-    JobState.EN_ROUTE, JobState.ARRIVED, JobState.WORKING, JobState.TOWING,
-})
+OPEN_STATES = frozenset(
+    {
+        JobState.CREATED,
+        JobState.RETURNED,
+        JobState.CHECKED,
+        JobState.DISPATCHED,
+        JobState.ACCEPTED,
+        JobState.EN_ROUTE,
+        JobState.ARRIVED,
+        JobState.WORKING,
+        JobState.TOWING,
+    }
+)
 # While a unit holds one of these jobs it is not free for another.
-UNIT_BUSY_STATES = frozenset({
-    JobState.DISPATCHED, JobState.ACCEPTED, JobState.EN_ROUTE, JobState.ARRIVED,
-    JobState.WORKING, JobState.TOWING,
-})
+UNIT_BUSY_STATES = frozenset(
+    {
+        JobState.DISPATCHED,
+        JobState.ACCEPTED,
+        JobState.EN_ROUTE,
+        JobState.ARRIVED,
+        JobState.WORKING,
+        JobState.TOWING,
+    }
+)
 
 
 class FaultType(models.TextChoices):

@@ -17,7 +17,13 @@ def rescue_customer(job_id: str) -> CustomerNotice | None:
         return None
     eta = timezone.localtime(job.eta_at).strftime("%H:%M") if job.eta_at else "—"
     return CustomerNotice(
-        channel="sms", recipient=job.caller_phone, language="zh-hans",
-        context={"job_no": job.number, "status": str(job.get_state_display()), "eta": eta,
-                 "hotline": settings.ANXIN_SERVICE_HOTLINE},
+        channel="sms",
+        recipient=job.caller_phone,
+        language="zh-hans",
+        context={
+            "job_no": job.number,
+            "status": str(job.get_state_display()),
+            "eta": eta,
+            "hotline": settings.ANXIN_SERVICE_HOTLINE,
+        },
     )

@@ -44,8 +44,9 @@ from .transitions import checklist_done
 
 S = JobState
 PHOTO_ROLES = frozenset({Role.TECHNICIAN, Role.DISPATCHER, Role.REGIONAL_MANAGER})
-NOTE_ROLES = frozenset({Role.TECHNICIAN, Role.DISPATCHER, Role.REGIONAL_MANAGER,
-                        Role.CUSTOMER_SERVICE})
+NOTE_ROLES = frozenset(
+    {Role.TECHNICIAN, Role.DISPATCHER, Role.REGIONAL_MANAGER, Role.CUSTOMER_SERVICE}
+)
 REVIEWER_ROLES = frozenset({Role.REGIONAL_MANAGER})
 SERVICE_ROLES = frozenset({Role.CUSTOMER_SERVICE})
 
@@ -105,9 +106,11 @@ def _locked(job: RescueJob) -> RescueJob:
 
 def _require_state(job: RescueJob, states: frozenset[str], what: str) -> None:
     if job.state not in states:
-        raise Conflict(_("you cannot %(what)s while the job is %(state)s")
-                       % {"what": what, "state": job.get_state_display()},
-                       actions.fresh_state(job))
+        raise Conflict(
+            _("you cannot %(what)s while the job is %(state)s")
+            % {"what": what, "state": job.get_state_display()},
+            actions.fresh_state(job),
+        )
 
 
 def _text(value: Any, field: str, *, required: bool, limit: int = MAX_TEXT) -> str:
@@ -135,9 +138,16 @@ def add_photo(job: RescueJob, upload: Any, *, actor: Any, caption: str = "") -> 
     with transaction.atomic():
         current = _locked(job)
         _require_state(current, PHOTO_STATES, _("add photos"))
-        row = JobPhoto(job=current, caption=caption, taken_at=photo.taken_at,
-                       taken_lat=photo.taken_lat, taken_lon=photo.taken_lon,
-                       width=photo.width, height=photo.height, uploaded_by=actor)
+        row = JobPhoto(
+            job=current,
+            caption=caption,
+            taken_at=photo.taken_at,
+            taken_lat=photo.taken_lat,
+            taken_lon=photo.taken_lon,
+            width=photo.width,
+            height=photo.height,
+            uploaded_by=actor,
+        )
         # A random name: the uploader's file name may carry personal data or path tricks.
         row.image.save(f"{uuid.uuid4().hex}.jpg", ContentFile(photo.content), save=False)
         try:
@@ -181,7 +191,9 @@ def tick_checklist(job: RescueJob, item: str, *, actor: Any) -> tuple[JobCheckli
 
 
 # --- 二级审核: the regional manager's compliance review ----------------------------------------
-def review_compliance(job: RescueJob, *, actor: Any, verdict: str, reasons: str = "") -> ComplianceReview:
+def review_compliance(
+    job: RescueJob, *, actor: Any, verdict: str, reasons: str = ""
+) -> ComplianceReview:
     """Accept the scene (warning sign, belongings, procedure) or send it back with reasons; a
     send-back tells the crew by SMS at once."""
     _may_reach(job, actor)
@@ -195,10 +207,15 @@ def review_compliance(job: RescueJob, *, actor: Any, verdict: str, reasons: str 
         if verdict == ComplianceReview.Verdict.ACCEPTED:
             missing = checklist_done(current)
             if missing:
-                raise ValidationError({"verdict": _("The checklist is not complete: %(list)s")
-                                       % {"list": "; ".join(missing)}})
-        review = ComplianceReview.objects.create(job=current, verdict=verdict, reasons=reasons,
-                                                 reviewer=actor)
+                raise ValidationError(
+                    {
+                        "verdict": _("The checklist is not complete: %(list)s")
+                        % {"list": "; ".join(missing)}
+                    }
+                )
+        review = ComplianceReview.objects.create(
+            job=current, verdict=verdict, reasons=reasons, reviewer=actor
+        )
         if verdict == ComplianceReview.Verdict.SENT_BACK:
             _notify_crew_sent_back(current, review)
     return review
@@ -210,12 +227,21 @@ def _notify_crew_sent_back(job: RescueJob, review: ComplianceReview) -> None:
         return
     from anxin.people.models import Staff
 
-    short = review.reasons if len(review.reasons) <= SMS_REASON_CHARS else (
-        review.reasons[:SMS_REASON_CHARS - 1] + "…")
+    short = (
+        review.reasons
+        if len(review.reasons) <= SMS_REASON_CHARS
+        else (review.reasons[: SMS_REASON_CHARS - 1] + "…")
+    )
     for member in Staff.objects.filter(unit_id=job.unit_id, active=True).order_by("pk"):
-        notify(job_ref=f"rescue:{job.pk}", purpose=f"compliance-sent-back:{member.pk}",
-               sequence=review.pk, template=SENT_BACK_TEMPLATE, recipient=member.phone,
-               context={"job_no": job.number, "reasons": short}, urgent=True)
+        notify(
+            job_ref=f"rescue:{job.pk}",
+            purpose=f"compliance-sent-back:{member.pk}",
+            sequence=review.pk,
+            template=SENT_BACK_TEMPLATE,
+            recipient=member.phone,
+            context={"job_no": job.number, "reasons": short},
+            urgent=True,
+        )
 
 
 # --- 救援服务确认单 (RSC-4) ---------------------------------------------------------------------
@@ -223,8 +249,9 @@ def _form_of(job: RescueJob) -> ConfirmationForm | None:
     return ConfirmationForm.objects.filter(job_id=job.pk).first()
 
 
-def fill_confirmation(job: RescueJob, *, actor: Any, work_done: str,
-                      follow_up_advice: str = "") -> ConfirmationForm:
+def fill_confirmation(
+    job: RescueJob, *, actor: Any, work_done: str, follow_up_advice: str = ""
+) -> ConfirmationForm:
     """The crew writes what was done and the follow-up advice, after completion and before the
     customer signs; a signed form is not changed any more."""
     _may_reach(job, actor)
@@ -236,11 +263,14 @@ def fill_confirmation(job: RescueJob, *, actor: Any, work_done: str,
         _require_state(current, frozenset({S.COMPLETED}), _("fill in the confirmation form"))
         form = _form_of(current)
         if form is not None and form.is_signed:
-            raise Conflict(_("the customer has already signed the confirmation form"),
-                           actions.fresh_state(current))
+            raise Conflict(
+                _("the customer has already signed the confirmation form"),
+                actions.fresh_state(current),
+            )
         if form is None:
-            return ConfirmationForm.objects.create(job=current, work_done=work_done,
-                                                   follow_up_advice=follow_up_advice)
+            return ConfirmationForm.objects.create(
+                job=current, work_done=work_done, follow_up_advice=follow_up_advice
+            )
         form.work_done, form.follow_up_advice = work_done, follow_up_advice
         form.save(update_fields=["work_done", "follow_up_advice"])
         return form
@@ -257,15 +287,23 @@ def _signer_label(job: RescueJob, actor: Any, token: str | None) -> str | None:
     return None
 
 
-def sign_confirmation(job: RescueJob, *, signed_name: str, signature_svg: str = "",
-                      signature_png: str = "", actor: Any = None,
-                      token: str | None = None) -> ConfirmationForm:
+def sign_confirmation(
+    job: RescueJob,
+    *,
+    signed_name: str,
+    signature_svg: str = "",
+    signature_png: str = "",
+    actor: Any = None,
+    token: str | None = None,
+) -> ConfirmationForm:
     """The customer signs the filled form (drawn signature as SVG paths or a canvas PNG)."""
     label = _signer_label(job, actor, token)
     signed_name = _text(signed_name, "signed_name", required=True, limit=MAX_NAME)
     if bool(signature_svg) == bool(signature_png):
         raise ValidationError({"signature": _("Ask the customer to sign in the box.")})
-    svg = clean_signature_svg(signature_svg) if signature_svg else clean_signature_png(signature_png)
+    svg = (
+        clean_signature_svg(signature_svg) if signature_svg else clean_signature_png(signature_png)
+    )
     # Through the tracking link there is no signed-in user: the change log names the customer.
     with acting_as(label=label) if label else contextlib.nullcontext():
         with transaction.atomic():
@@ -273,18 +311,24 @@ def sign_confirmation(job: RescueJob, *, signed_name: str, signature_svg: str = 
             _require_state(current, frozenset({S.COMPLETED}), _("sign the confirmation form"))
             form = _form_of(current)
             if form is None or not form.work_done:
-                raise Conflict(_("the crew has not filled in the confirmation form yet"),
-                               actions.fresh_state(current))
+                raise Conflict(
+                    _("the crew has not filled in the confirmation form yet"),
+                    actions.fresh_state(current),
+                )
             if form.is_signed:
-                raise Conflict(_("the customer has already signed the confirmation form"),
-                               actions.fresh_state(current))
+                raise Conflict(
+                    _("the customer has already signed the confirmation form"),
+                    actions.fresh_state(current),
+                )
             form.signature_svg, form.signed_name, form.signed_at = svg, signed_name, timezone.now()
             form.save(update_fields=["signature_svg", "signed_name", "signed_at"])
     return form
 
 
 # --- 三级审核: customer service's final review (RSC-5) ------------------------------------------
-def final_review(job: RescueJob, *, actor: Any, process_ok: bool, findings: str = "") -> FinalReview:
+def final_review(
+    job: RescueJob, *, actor: Any, process_ok: bool, findings: str = ""
+) -> FinalReview:
     """Record the final review and close the job with the ``review`` transition, together."""
     _may_reach(job, actor)
     _require_role(actor, SERVICE_ROLES, _("make the final review"))
@@ -294,15 +338,22 @@ def final_review(job: RescueJob, *, actor: Any, process_ok: bool, findings: str 
         _require_state(current, frozenset({S.CONFIRMED}), _("make the final review"))
         try:
             with transaction.atomic():
-                review = FinalReview.objects.create(job=current, process_ok=bool(process_ok),
-                                                    findings=findings, reviewer=actor)
+                review = FinalReview.objects.create(
+                    job=current, process_ok=bool(process_ok), findings=findings, reviewer=actor
+                )
         except IntegrityError:
-            raise Conflict(_("this job already has a final review"),
-                           actions.fresh_state(current)) from None
+            raise Conflict(
+                _("this job already has a final review"), actions.fresh_state(current)
+            ) from None
         # The transition checks the table (role, accepted compliance review); if it refuses, the
         # review above rolls back with it.
-        actions.perform(current, "review", actor=actor, reason=findings,
-                        data={"final_review": review.pk, "process_ok": bool(process_ok)})
+        actions.perform(
+            current,
+            "review",
+            actor=actor,
+            reason=findings,
+            data={"final_review": review.pk, "process_ok": bool(process_ok)},
+        )
     return review
 
 
@@ -311,21 +362,33 @@ def allowed_actions(job: RescueJob, actor: Any) -> dict[str, bool]:
     """Which of the writes above ``actor`` may make on ``job`` now, by the very checks the
     action functions run, so a page never offers a button the action would refuse."""
     checks: dict[str, list[Any]] = {
-        "photo": [lambda: _require_role(actor, PHOTO_ROLES, ""),
-                  lambda: _require_crew_if_technician(job, actor),
-                  lambda: _require_state(job, PHOTO_STATES, "")],
-        "note": [lambda: _require_role(actor, NOTE_ROLES, ""),
-                 lambda: _require_crew_if_technician(job, actor),
-                 lambda: _require_state(job, NOTE_STATES, "")],
+        "photo": [
+            lambda: _require_role(actor, PHOTO_ROLES, ""),
+            lambda: _require_crew_if_technician(job, actor),
+            lambda: _require_state(job, PHOTO_STATES, ""),
+        ],
+        "note": [
+            lambda: _require_role(actor, NOTE_ROLES, ""),
+            lambda: _require_crew_if_technician(job, actor),
+            lambda: _require_state(job, NOTE_STATES, ""),
+        ],
         "tick": [lambda: _require_crew(job, actor), lambda: _require_state(job, TICK_STATES, "")],
-        "review": [lambda: _require_role(actor, REVIEWER_ROLES, ""),
-                   lambda: _require_state(job, REVIEW_STATES, "")],
-        "fill": [lambda: _require_crew(job, actor),
-                 lambda: _require_state(job, frozenset({S.COMPLETED}), "")],
-        "sign": [lambda: _require_crew(job, actor),
-                 lambda: _require_state(job, frozenset({S.COMPLETED}), "")],
-        "final": [lambda: _require_role(actor, SERVICE_ROLES, ""),
-                  lambda: _require_state(job, frozenset({S.CONFIRMED}), "")],
+        "review": [
+            lambda: _require_role(actor, REVIEWER_ROLES, ""),
+            lambda: _require_state(job, REVIEW_STATES, ""),
+        ],
+        "fill": [
+            lambda: _require_crew(job, actor),
+            lambda: _require_state(job, frozenset({S.COMPLETED}), ""),
+        ],
+        "sign": [
+            lambda: _require_crew(job, actor),
+            lambda: _require_state(job, frozenset({S.COMPLETED}), ""),
+        ],
+        "final": [
+            lambda: _require_role(actor, SERVICE_ROLES, ""),
+            lambda: _require_state(job, frozenset({S.CONFIRMED}), ""),
+        ],
     }
     try:
         _may_reach(job, actor)

@@ -33,39 +33,67 @@ def threshold() -> int:
 
 def plan_region(region_id: int, now: dt.datetime) -> int:
     """Plan the region's waiting jobs jointly; returns how many got a unit."""
-    waiting = list(RescueJob.objects.filter(region_id=region_id, state=JobState.CHECKED)
-                   .select_related("vehicle").order_by("created_at"))
-    units = list(RescueUnit.objects.filter(base__region_id=region_id, active=True)
-                 .exclude(status="off_duty").select_related("base"))
+    waiting = list(
+        RescueJob.objects.filter(region_id=region_id, state=JobState.CHECKED)
+        .select_related("vehicle")
+        .order_by("created_at")
+    )
+    units = list(
+        RescueUnit.objects.filter(base__region_id=region_id, active=True)
+        .exclude(status="off_duty")
+        .select_related("base")
+    )
     if len(waiting) < threshold() or not units:
-        RescueJob.objects.filter(pk__in=[j.pk for j in waiting]).update(peak_unit=None, peak_eta_seconds=None, peak_planned_at=None)
+        RescueJob.objects.filter(pk__in=[j.pk for j in waiting]).update(
+            peak_unit=None, peak_eta_seconds=None, peak_planned_at=None
+        )
         return 0
-    plan = assign_jointly([request_for(j) for j in waiting], fleet_snapshots(units, now=now), now=now, travel=travel_model())
+    plan = assign_jointly(
+        [request_for(j) for j in waiting],
+        fleet_snapshots(units, now=now),
+        now=now,
+        travel=travel_model(),
+    )
     planned = {p.request_id: p for p in plan.pairs}
     for job in waiting:
         pair = planned.get(job.pk)
         RescueJob.objects.filter(pk=job.pk, state=JobState.CHECKED).update(
             peak_unit_id=pair.unit_id if pair else None,
-            peak_eta_seconds=pair.eta_seconds if pair else None, peak_planned_at=now)
+            peak_eta_seconds=pair.eta_seconds if pair else None,
+            peak_planned_at=now,
+        )
     return len(planned)
 
 
 @periodic("rescue.peak_plan", every_seconds=5)
 def plan_peaks(now: dt.datetime) -> int:
-    busy_regions = (RescueJob.objects.filter(state=JobState.CHECKED).values("region_id")
-                    .annotate(n=Count("id")).filter(n__gte=threshold()).values_list("region_id", flat=True))
+    busy_regions = (
+        RescueJob.objects.filter(state=JobState.CHECKED)
+        .values("region_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=threshold())
+        .values_list("region_id", flat=True)
+    )
     planned = 0
     for region_id in busy_regions:
         planned += plan_region(region_id, now)
     stale = timezone.now() - PLAN_FRESH_FOR
-    RescueJob.objects.filter(peak_planned_at__lt=stale).update(peak_unit=None, peak_eta_seconds=None, peak_planned_at=None)
+    RescueJob.objects.filter(peak_planned_at__lt=stale).update(
+        peak_unit=None, peak_eta_seconds=None, peak_planned_at=None
+    )
     return planned
 
 
 def plan_for(job: RescueJob, now: dt.datetime) -> tuple[int | None, set[int]]:
     """The unit the fresh joint plan gives ``job`` and the units it gives the other waiting jobs."""
     fresh_since = now - PLAN_FRESH_FOR
-    others = set(RescueJob.objects.filter(region_id=job.region_id, state=JobState.CHECKED, peak_planned_at__gte=fresh_since)
-                 .exclude(pk=job.pk).exclude(peak_unit=None).values_list("peak_unit_id", flat=True))
+    others = set(
+        RescueJob.objects.filter(
+            region_id=job.region_id, state=JobState.CHECKED, peak_planned_at__gte=fresh_since
+        )
+        .exclude(pk=job.pk)
+        .exclude(peak_unit=None)
+        .values_list("peak_unit_id", flat=True)
+    )
     mine = job.peak_unit_id if job.peak_planned_at and job.peak_planned_at >= fresh_since else None
     return mine, others

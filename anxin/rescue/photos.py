@@ -100,16 +100,24 @@ def _open_checked(data: bytes) -> Image.Image:
         try:
             image = Image.open(io.BytesIO(data), formats=[kind])
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _refuse(_("The photo has too many pixels (at most 40 megapixels)."), "too_many_pixels") from None
+            raise _refuse(
+                _("The photo has too many pixels (at most 40 megapixels)."), "too_many_pixels"
+            ) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise _refuse(_("This file is not a readable JPEG, PNG or HEIC photo."), "not_an_image") from None
+            raise _refuse(
+                _("This file is not a readable JPEG, PNG or HEIC photo."), "not_an_image"
+            ) from None
     width, height = image.size
     if width <= 0 or height <= 0:
         raise _refuse(_("This file is not a readable JPEG, PNG or HEIC photo."), "not_an_image")
     if width > MAX_SIDE or height > MAX_SIDE:
-        raise _refuse(_("The photo is too large: each side must be at most 12,000 pixels."), "too_many_pixels")
+        raise _refuse(
+            _("The photo is too large: each side must be at most 12,000 pixels."), "too_many_pixels"
+        )
     if width * height > MAX_PIXELS:
-        raise _refuse(_("The photo has too many pixels (at most 40 megapixels)."), "too_many_pixels")
+        raise _refuse(
+            _("The photo has too many pixels (at most 40 megapixels)."), "too_many_pixels"
+        )
     return image
 
 
@@ -167,7 +175,8 @@ def read_taken_at(exif: Image.Exif) -> dt.datetime | None:
     try:
         # EXIF stores local wall-clock time; the offset tag (or Shanghai) makes it aware.
         taken = dt.datetime.strptime(raw.strip("\x00 ").strip(), "%Y:%m:%d %H:%M:%S").replace(
-            tzinfo=_offset(sub.get(OFFSET_TIME_ORIGINAL)))
+            tzinfo=_offset(sub.get(OFFSET_TIME_ORIGINAL))
+        )
     except ValueError:
         return None
     return taken if timezone.is_aware(taken) else None
@@ -210,8 +219,14 @@ def process_photo(upload: Any) -> ProcessedPhoto:
     clean.paste(image)
     out = io.BytesIO()
     clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
-    return ProcessedPhoto(content=out.getvalue(), width=clean.width, height=clean.height,
-                          taken_at=taken_at, taken_lat=taken_lat, taken_lon=taken_lon)
+    return ProcessedPhoto(
+        content=out.getvalue(),
+        width=clean.width,
+        height=clean.height,
+        taken_at=taken_at,
+        taken_lat=taken_lat,
+        taken_lon=taken_lon,
+    )
 
 
 def thumbnail_bytes(stored: Any, side: int = 480) -> bytes:
@@ -316,13 +331,18 @@ def clean_signature_svg(text: str) -> str:
         tag = element.tag.split("}", 1)[-1] if element.tag.startswith(f"{{{SVG_NS}}}") else None
         allowed = {"svg": SVG_ATTRS, "path": PATH_ATTRS, "g": GROUP_ATTRS}.get(tag or "")
         if allowed is None:
-            raise _sig_refuse(_("The signature may contain only drawn lines (found “%(tag)s”).")
-                              % {"tag": str(element.tag).split("}")[-1][:40]}, "not_a_drawing")
+            raise _sig_refuse(
+                _("The signature may contain only drawn lines (found “%(tag)s”).")
+                % {"tag": str(element.tag).split("}")[-1][:40]},
+                "not_a_drawing",
+            )
         extra = set(element.attrib) - allowed
         if extra:
-            raise _sig_refuse(_("The signature has attributes that are not allowed: %(names)s.")
-                              % {"names": ", ".join(sorted(n.split("}")[-1] for n in extra))[:100]},
-                              "not_a_drawing")
+            raise _sig_refuse(
+                _("The signature has attributes that are not allowed: %(names)s.")
+                % {"names": ", ".join(sorted(n.split("}")[-1] for n in extra))[:100]},
+                "not_a_drawing",
+            )
         if (element.text or "").strip() or (element.tail or "").strip():
             raise _sig_refuse(_("The signature may contain only drawn lines."), "not_a_drawing")
         if tag == "path":
@@ -332,11 +352,15 @@ def clean_signature_svg(text: str) -> str:
             ys += py
     span = max((max(xs) - min(xs)) if xs else 0, (max(ys) - min(ys)) if ys else 0)
     if len(xs) < 3 or span < max(box[2], box[3]) * 0.03:
-        raise _sig_refuse(_("That is not a signature yet: ask the customer to sign in the box."), "blank")
+        raise _sig_refuse(
+            _("That is not a signature yet: ask the customer to sign in the box."), "blank"
+        )
     body = "".join(f'<path d="{escape(d)}"/>' for d in paths)
-    return (f'<svg xmlns="{SVG_NS}" viewBox="{" ".join(f"{v:g}" for v in box)}" fill="none" '
-            f'stroke="#111" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round">'
-            f"{body}</svg>")
+    return (
+        f'<svg xmlns="{SVG_NS}" viewBox="{" ".join(f"{v:g}" for v in box)}" fill="none" '
+        f'stroke="#111" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round">'
+        f"{body}</svg>"
+    )
 
 
 def clean_signature_png(data_url: str) -> str:
@@ -346,7 +370,7 @@ def clean_signature_png(data_url: str) -> str:
     if len(data_url) > MAX_SIGNATURE_CHARS * 10:
         raise _sig_refuse(_("The signature is too large."))
     try:
-        raw = base64.b64decode(data_url[len(PNG_DATA_URL):], validate=True)
+        raw = base64.b64decode(data_url[len(PNG_DATA_URL) :], validate=True)
     except (binascii.Error, ValueError):
         raise _sig_refuse(_("The signature image is damaged.")) from None
     if sniff(raw[:16]) != "PNG":
@@ -364,15 +388,19 @@ def clean_signature_png(data_url: str) -> str:
     ink = ImageChops.multiply(ink, rgba.getchannel("A").point(lambda a: 255 if a > 64 else 0))
     box = ink.getbbox()
     if box is None or max(box[2] - box[0], box[3] - box[1]) < max(rgba.size) * 0.05:
-        raise _sig_refuse(_("That is not a signature yet: ask the customer to sign in the box."), "blank")
+        raise _sig_refuse(
+            _("That is not a signature yet: ask the customer to sign in the box."), "blank"
+        )
     clean = Image.new("RGBA", rgba.size)
     clean.paste(rgba)
     out = io.BytesIO()
     clean.save(out, format="PNG", optimize=True)
     encoded = base64.b64encode(out.getvalue()).decode("ascii")
     w, h = rgba.size
-    return (f'<svg xmlns="{SVG_NS}" viewBox="0 0 {w} {h}"><image width="{w}" height="{h}" '
-            f'href="{PNG_DATA_URL}{encoded}"/></svg>')
+    return (
+        f'<svg xmlns="{SVG_NS}" viewBox="0 0 {w} {h}"><image width="{w}" height="{h}" '
+        f'href="{PNG_DATA_URL}{encoded}"/></svg>'
+    )
 
 
 def signature_src(svg: str) -> str:

@@ -39,7 +39,10 @@ def _problem(fix: PositionFix, now: dt.datetime) -> tuple[str, str] | None:
         return "at", "a time needs its offset, e.g. 2026-11-23T10:00:00+08:00"
     if fix.at > now + MAX_CLOCK_SKEW:
         return "at", "the fix is in the future"
-    for field, check, value in (("lat", validate_latitude, fix.lat), ("lon", validate_longitude, fix.lon)):
+    for field, check, value in (
+        ("lat", validate_latitude, fix.lat),
+        ("lon", validate_longitude, fix.lon),
+    ):
         try:
             check(value)
         except ValidationError as err:
@@ -55,13 +58,17 @@ def record_positions(user: Any, fixes: list[PositionFix], *, now: dt.datetime) -
     staff = getattr(user, "staff", None)
     if staff is not None and staff.unit_id is not None:
         # The crew's phone reports its own unit (DSP-6), though a technician may not edit units.
-        allowed = allowed | restrict(RescueUnit.objects.filter(code__in=codes, pk=staff.unit_id), user, "view")
+        allowed = allowed | restrict(
+            RescueUnit.objects.filter(code__in=codes, pk=staff.unit_id), user, "view"
+        )
     units = {u.code: u for u in allowed}
     rejected: list[dict[str, Any]] = []
     good: list[PositionFix] = []
     for fix in fixes:
         if fix.unit_code not in units:
-            rejected.append({"index": fix.index, "field": "unit", "msg": "unknown unit, or not yours to report"})
+            rejected.append(
+                {"index": fix.index, "field": "unit", "msg": "unknown unit, or not yours to report"}
+            )
             continue
         problem = _problem(fix, now)
         if problem:
@@ -71,7 +78,17 @@ def record_positions(user: Any, fixes: list[PositionFix], *, now: dt.datetime) -
     stale = 0
     with transaction.atomic():
         UnitPosition.objects.bulk_create(
-            [UnitPosition(unit=units[f.unit_code], at=f.at, lat=f.lat, lon=f.lon, speed_kmh=f.speed_kmh, heading=f.heading) for f in good],
+            [
+                UnitPosition(
+                    unit=units[f.unit_code],
+                    at=f.at,
+                    lat=f.lat,
+                    lon=f.lon,
+                    speed_kmh=f.speed_kmh,
+                    heading=f.heading,
+                )
+                for f in good
+            ],
             ignore_conflicts=True,
         )
         newest: dict[str, PositionFix] = {}
@@ -79,9 +96,11 @@ def record_positions(user: Any, fixes: list[PositionFix], *, now: dt.datetime) -
             if fix.unit_code not in newest or fix.at > newest[fix.unit_code].at:
                 newest[fix.unit_code] = fix
         for code, fix in newest.items():
-            moved = RescueUnit.objects.filter(pk=units[code].pk).filter(
-                Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=fix.at)
-            ).update(last_lat=fix.lat, last_lon=fix.lon, last_seen_at=fix.at)
+            moved = (
+                RescueUnit.objects.filter(pk=units[code].pk)
+                .filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=fix.at))
+                .update(last_lat=fix.lat, last_lon=fix.lon, last_seen_at=fix.at)
+            )
             if not moved:
                 stale += 1
     stale += len(good) - len(newest)  # older fixes of the same unit in this batch: track only

@@ -56,10 +56,19 @@ def missing_details(job: RescueJob) -> list[str]:
         missing.append(_("caller phone"))
     needs = set(job.needs or [])
     vehicle = job.vehicle
-    if vehicle is not None and vehicle.is_electric and job.fault in (FaultType.BREAKDOWN, FaultType.ACCIDENT, FaultType.HV_FAULT) and Need.FLATBED not in needs:
-        missing.append(_("an electric vehicle that cannot drive must go on a flatbed: add the need “flatbed”"))
+    if (
+        vehicle is not None
+        and vehicle.is_electric
+        and job.fault in (FaultType.BREAKDOWN, FaultType.ACCIDENT, FaultType.HV_FAULT)
+        and Need.FLATBED not in needs
+    ):
+        missing.append(
+            _("an electric vehicle that cannot drive must go on a flatbed: add the need “flatbed”")
+        )
     if job.fault == FaultType.HV_FAULT and Need.HV_CERTIFIED not in needs:
-        missing.append(_("a high-voltage fault needs an HV-certified crew: add the need “HV-certified crew”"))
+        missing.append(
+            _("a high-voltage fault needs an HV-certified crew: add the need “HV-certified crew”")
+        )
     if job.fault == FaultType.ACCIDENT and not (needs & {Need.TOWING, Need.FLATBED}):
         missing.append(_("an accident needs towing or a flatbed"))
     return missing
@@ -96,25 +105,137 @@ def compliance_accepted(job: RescueJob) -> list[str]:
     return []
 
 
-TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
-    Transition("check", gettext_lazy("Confirm request (first review)"), frozenset({S.CREATED}), S.CHECKED, DESK, requires=(complete_request,)),
-    Transition("send_back", gettext_lazy("Send back for details"), frozenset({S.CREATED}), S.RETURNED, DESK, needs_reason=True),
-    Transition("resubmit", gettext_lazy("Resubmit with details"), frozenset({S.RETURNED}), S.CREATED, DESK | SERVICE),
-    Transition("dispatch", gettext_lazy("Dispatch"), frozenset({S.CHECKED}), S.DISPATCHED, DESK, requires=(unit_assigned,)),
-    Transition("decline", gettext_lazy("Decline (unit cannot go)"), frozenset({S.DISPATCHED}), S.CHECKED, CREW_OR_DESK, crew_only=True, needs_reason=True),
-    Transition("accept", gettext_lazy("Accept job"), frozenset({S.DISPATCHED}), S.ACCEPTED, CREW_OR_DESK, crew_only=True),
-    Transition("depart", gettext_lazy("Set off"), frozenset({S.ACCEPTED}), S.EN_ROUTE, CREW_OR_DESK, crew_only=True),
-    Transition("arrive", gettext_lazy("Arrived on site"), frozenset({S.EN_ROUTE}), S.ARRIVED, CREW_OR_DESK, crew_only=True),
-    Transition("start_work", gettext_lazy("Start work"), frozenset({S.ARRIVED}), S.WORKING, CREW_OR_DESK, crew_only=True),
-    Transition("tow", gettext_lazy("Start towing"), frozenset({S.WORKING}), S.TOWING, CREW_OR_DESK, crew_only=True, requires=(tow_destination,)),
-    Transition("complete", gettext_lazy("Complete"), frozenset({S.WORKING, S.TOWING}), S.COMPLETED, CREW_OR_DESK, crew_only=True, requires=(checklist_done,)),
-    Transition("confirm", gettext_lazy("Customer confirms"), frozenset({S.COMPLETED}), S.CONFIRMED, CREW_OR_DESK | SERVICE, crew_only=True, requires=(customer_signed,)),
-    Transition("review", gettext_lazy("Final review (third review)"), frozenset({S.CONFIRMED}), S.REVIEWED, SERVICE, requires=(compliance_accepted,)),
-    Transition("cancel", gettext_lazy("Cancel"), frozenset(OPEN_STATES), S.CANCELLED, CANCELLERS, needs_reason=True),
-]}
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        Transition(
+            "check",
+            gettext_lazy("Confirm request (first review)"),
+            frozenset({S.CREATED}),
+            S.CHECKED,
+            DESK,
+            requires=(complete_request,),
+        ),
+        Transition(
+            "send_back",
+            gettext_lazy("Send back for details"),
+            frozenset({S.CREATED}),
+            S.RETURNED,
+            DESK,
+            needs_reason=True,
+        ),
+        Transition(
+            "resubmit",
+            gettext_lazy("Resubmit with details"),
+            frozenset({S.RETURNED}),
+            S.CREATED,
+            DESK | SERVICE,
+        ),
+        Transition(
+            "dispatch",
+            gettext_lazy("Dispatch"),
+            frozenset({S.CHECKED}),
+            S.DISPATCHED,
+            DESK,
+            requires=(unit_assigned,),
+        ),
+        Transition(
+            "decline",
+            gettext_lazy("Decline (unit cannot go)"),
+            frozenset({S.DISPATCHED}),
+            S.CHECKED,
+            CREW_OR_DESK,
+            crew_only=True,
+            needs_reason=True,
+        ),
+        Transition(
+            "accept",
+            gettext_lazy("Accept job"),
+            frozenset({S.DISPATCHED}),
+            S.ACCEPTED,
+            CREW_OR_DESK,
+            crew_only=True,
+        ),
+        Transition(
+            "depart",
+            gettext_lazy("Set off"),
+            frozenset({S.ACCEPTED}),
+            S.EN_ROUTE,
+            CREW_OR_DESK,
+            crew_only=True,
+        ),
+        Transition(
+            "arrive",
+            gettext_lazy("Arrived on site"),
+            frozenset({S.EN_ROUTE}),
+            S.ARRIVED,
+            CREW_OR_DESK,
+            crew_only=True,
+        ),
+        Transition(
+            "start_work",
+            gettext_lazy("Start work"),
+            frozenset({S.ARRIVED}),
+            S.WORKING,
+            CREW_OR_DESK,
+            crew_only=True,
+        ),
+        Transition(
+            "tow",
+            gettext_lazy("Start towing"),
+            frozenset({S.WORKING}),
+            S.TOWING,
+            CREW_OR_DESK,
+            crew_only=True,
+            requires=(tow_destination,),
+        ),
+        Transition(
+            "complete",
+            gettext_lazy("Complete"),
+            frozenset({S.WORKING, S.TOWING}),
+            S.COMPLETED,
+            CREW_OR_DESK,
+            crew_only=True,
+            requires=(checklist_done,),
+        ),
+        Transition(
+            "confirm",
+            gettext_lazy("Customer confirms"),
+            frozenset({S.COMPLETED}),
+            S.CONFIRMED,
+            CREW_OR_DESK | SERVICE,
+            crew_only=True,
+            requires=(customer_signed,),
+        ),
+        Transition(
+            "review",
+            gettext_lazy("Final review (third review)"),
+            frozenset({S.CONFIRMED}),
+            S.REVIEWED,
+            SERVICE,
+            requires=(compliance_accepted,),
+        ),
+        Transition(
+            "cancel",
+            gettext_lazy("Cancel"),
+            frozenset(OPEN_STATES),
+            S.CANCELLED,
+            CANCELLERS,
+            needs_reason=True,
+        ),
+    ]
+}
 
 # The crew's "next step" button: the one forward transition from each state.
-NEXT_FOR_CREW = {S.DISPATCHED: "accept", S.ACCEPTED: "depart", S.EN_ROUTE: "arrive", S.ARRIVED: "start_work", S.WORKING: "complete", S.TOWING: "complete", S.COMPLETED: "confirm"}
+NEXT_FOR_CREW = {
+    S.DISPATCHED: "accept",
+    S.ACCEPTED: "depart",
+    S.EN_ROUTE: "arrive",
+    S.ARRIVED: "start_work",
+    S.WORKING: "complete",
+    S.TOWING: "complete",
+    S.COMPLETED: "confirm",
+}
 
 
 def available(job: RescueJob) -> list[Transition]:

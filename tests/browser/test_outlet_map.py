@@ -7,7 +7,10 @@ import pytest
 from anxin.accounts.roles import Role
 from anxin.network.models import City, Outlet, Region
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 @pytest.fixture
@@ -16,11 +19,15 @@ def network():
     south = Region.objects.create(code="south", name="华南大区")
     hz = City.objects.create(region=east, code="330100", name="杭州市", lat=30.2741, lon=120.1551)
     gz = City.objects.create(region=south, code="440100", name="广州市", lat=23.1291, lon=113.2644)
-    for code, name, lat, lon in [("HZ-01", "杭州西湖安心服务站", 30.259, 120.130),
-                                 ("HZ-02", "杭州滨江安心服务站", 30.208, 120.212),
-                                 ("HZ-03", "杭州萧山安心服务站", 30.185, 120.264)]:
+    for code, name, lat, lon in [
+        ("HZ-01", "杭州西湖安心服务站", 30.259, 120.130),
+        ("HZ-02", "杭州滨江安心服务站", 30.208, 120.212),
+        ("HZ-03", "杭州萧山安心服务站", 30.185, 120.264),
+    ]:
         Outlet.objects.create(code=code, name=name, region=east, city=hz, lat=lat, lon=lon)
-    Outlet.objects.create(code="GZ-01", name="广州天河安心服务站", region=south, city=gz, lat=23.13, lon=113.32)
+    Outlet.objects.create(
+        code="GZ-01", name="广州天河安心服务站", region=south, city=gz, lat=23.13, lon=113.32
+    )
     from anxin.accounts.models import User
 
     User.objects.create_user("dispatcher", password="anxin-demo", role=Role.DISPATCHER, region=east)

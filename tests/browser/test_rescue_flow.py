@@ -17,7 +17,10 @@ from anxin.rescue import evidence
 from anxin.rescue.models import RescueJob
 from anxin.rescue.transitions import TRANSITIONS
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 PASSWORD = "anxin-demo"
 SHOTS = os.environ.get("ANXIN_SCREENSHOT_DIR")
 

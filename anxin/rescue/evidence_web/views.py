@@ -40,14 +40,21 @@ from ..models import (
 )
 from ..photos import signature_src, thumbnail_bytes
 
-PARTS = {"evidence": "rescue/_evidence.html", "confirmation": "rescue/_confirmation.html",
-         "reviews": "rescue/_reviews.html"}
+PARTS = {
+    "evidence": "rescue/_evidence.html",
+    "confirmation": "rescue/_confirmation.html",
+    "reviews": "rescue/_reviews.html",
+}
 # The fields each form shows; an action's message about anything else (a transition's
 # requirements, say) is shown above the form as "general".
 FORM_FIELDS = {
-    "photo": {"image", "caption"}, "note": {"text"}, "tick": {"item"},
-    "review": {"verdict", "reasons"}, "fill": {"work_done", "follow_up_advice"},
-    "sign": {"signed_name", "signature"}, "final": {"process_ok", "findings"},
+    "photo": {"image", "caption"},
+    "note": {"text"},
+    "tick": {"item"},
+    "review": {"verdict", "reasons"},
+    "fill": {"work_done", "follow_up_advice"},
+    "sign": {"signed_name", "signature"},
+    "final": {"process_ok", "findings"},
 }
 
 
@@ -76,24 +83,34 @@ def evidence_context(request: HttpRequest, job: RescueJob, **extra: Any) -> dict
     confirmation = ConfirmationForm.objects.restrict(user, "view").filter(job=job).first()
     ev = {
         "photos": list(JobPhoto.objects.restrict(user, "view").filter(job=job)),
-        "notes": list(JobNote.objects.restrict(user, "view").filter(job=job).select_related("author")),
-        "checklist": [{"value": value, "label": label, "tick": ticks.get(value)}
-                      for value, label in ChecklistItem.choices],
-        "reviews": list(ComplianceReview.objects.restrict(user, "view").filter(job=job)
-                        .select_related("reviewer")),
+        "notes": list(
+            JobNote.objects.restrict(user, "view").filter(job=job).select_related("author")
+        ),
+        "checklist": [
+            {"value": value, "label": label, "tick": ticks.get(value)}
+            for value, label in ChecklistItem.choices
+        ],
+        "reviews": list(
+            ComplianceReview.objects.restrict(user, "view")
+            .filter(job=job)
+            .select_related("reviewer")
+        ),
         "confirmation": confirmation,
         "signature_src": signature_src(confirmation.signature_svg) if confirmation else "",
         "final": FinalReview.objects.restrict(user, "view").filter(job=job).first(),
         "may": evidence.allowed_actions(job, user),
         "verdicts": ComplianceReview.Verdict.choices,
-        "errors": {}, "values": {}, "form": "",
+        "errors": {},
+        "values": {},
+        "form": "",
     }
     ev.update(extra)
     return {"job": job, "ev": ev}
 
 
-def _respond(request: HttpRequest, job: RescueJob, part: str, *, status: int = 200,
-             **extra: Any) -> HttpResponse:
+def _respond(
+    request: HttpRequest, job: RescueJob, part: str, *, status: int = 200, **extra: Any
+) -> HttpResponse:
     """The partial for htmx; the whole evidence page for a plain post (or after success)."""
     ctx = evidence_context(request, job, **extra)
     if _htmx(request):
@@ -104,14 +121,22 @@ def _respond(request: HttpRequest, job: RescueJob, part: str, *, status: int = 2
     return render(request, "rescue/evidence_job.html", ctx)
 
 
-def _run(request: HttpRequest, job: RescueJob, part: str, form: str,
-         write: Callable[[], Any]) -> HttpResponse:
+def _run(
+    request: HttpRequest, job: RescueJob, part: str, form: str, write: Callable[[], Any]
+) -> HttpResponse:
     """Call the action; turn its refusal into the form's errors, a 409 notice or a 403."""
     try:
         write()
     except ValidationError as err:
-        return _respond(request, job, part, status=422, errors=field_errors(err, form), form=form,
-                        values=request.POST.dict())
+        return _respond(
+            request,
+            job,
+            part,
+            status=422,
+            errors=field_errors(err, form),
+            form=form,
+            values=request.POST.dict(),
+        )
     except Conflict as err:
         job.refresh_from_db()
         return _respond(request, job, part, status=409, errors={"general": [str(err)]}, form=form)
@@ -140,8 +165,18 @@ def part(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 @require_POST
 def photo_upload(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    return _run(request, job, "evidence", "photo", lambda: evidence.add_photo(
-        job, request.FILES.get("image"), actor=request.user, caption=request.POST.get("caption", "")))
+    return _run(
+        request,
+        job,
+        "evidence",
+        "photo",
+        lambda: evidence.add_photo(
+            job,
+            request.FILES.get("image"),
+            actor=request.user,
+            caption=request.POST.get("caption", ""),
+        ),
+    )
 
 
 @login_required
@@ -151,8 +186,9 @@ def photo_file(request: HttpRequest, photo_id: int) -> HttpResponse:
     """The stored photo (or ``?size=thumb``) to those who may see its job; 404 to anyone else.
     Not under MEDIA_URL: the files are the customer's data."""
     visible_jobs = RescueJob.objects.restrict(request.user, "view")
-    photo = get_object_or_404(JobPhoto.objects.restrict(request.user, "view")
-                              .filter(job__in=visible_jobs), pk=photo_id)
+    photo = get_object_or_404(
+        JobPhoto.objects.restrict(request.user, "view").filter(job__in=visible_jobs), pk=photo_id
+    )
     try:
         with photo.image.open("rb") as stored:
             body = thumbnail_bytes(stored) if request.GET.get("size") == "thumb" else stored.read()
@@ -169,40 +205,70 @@ def photo_file(request: HttpRequest, photo_id: int) -> HttpResponse:
 @require_POST
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    return _run(request, job, "evidence", "note",
-                lambda: evidence.add_note(job, request.POST.get("text", ""), actor=request.user))
+    return _run(
+        request,
+        job,
+        "evidence",
+        "note",
+        lambda: evidence.add_note(job, request.POST.get("text", ""), actor=request.user),
+    )
 
 
 @login_required
 @require_POST
 def checklist_tick(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    return _run(request, job, "evidence", "tick",
-                lambda: evidence.tick_checklist(job, request.POST.get("item", ""), actor=request.user))
+    return _run(
+        request,
+        job,
+        "evidence",
+        "tick",
+        lambda: evidence.tick_checklist(job, request.POST.get("item", ""), actor=request.user),
+    )
 
 
 @login_required
 @require_POST
 def compliance_review(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    return _run(request, job, "reviews", "review", lambda: evidence.review_compliance(
-        job, actor=request.user, verdict=request.POST.get("verdict", ""),
-        reasons=request.POST.get("reasons", "")))
+    return _run(
+        request,
+        job,
+        "reviews",
+        "review",
+        lambda: evidence.review_compliance(
+            job,
+            actor=request.user,
+            verdict=request.POST.get("verdict", ""),
+            reasons=request.POST.get("reasons", ""),
+        ),
+    )
 
 
 @login_required
 @require_POST
 def confirmation_fill(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    return _run(request, job, "confirmation", "fill", lambda: evidence.fill_confirmation(
-        job, actor=request.user, work_done=request.POST.get("work_done", ""),
-        follow_up_advice=request.POST.get("follow_up_advice", "")))
+    return _run(
+        request,
+        job,
+        "confirmation",
+        "fill",
+        lambda: evidence.fill_confirmation(
+            job,
+            actor=request.user,
+            work_done=request.POST.get("work_done", ""),
+            follow_up_advice=request.POST.get("follow_up_advice", ""),
+        ),
+    )
 
 
 def _sign_kwargs(request: HttpRequest) -> dict[str, str]:
-    return {"signed_name": request.POST.get("signed_name", ""),
-            "signature_svg": request.POST.get("signature_svg", ""),
-            "signature_png": request.POST.get("signature_png", "")}
+    return {
+        "signed_name": request.POST.get("signed_name", ""),
+        "signature_svg": request.POST.get("signature_svg", ""),
+        "signature_png": request.POST.get("signature_png", ""),
+    }
 
 
 @login_required
@@ -210,8 +276,13 @@ def _sign_kwargs(request: HttpRequest) -> dict[str, str]:
 def confirmation_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer signs on the crew's phone."""
     job = _job(request, pk)
-    return _run(request, job, "confirmation", "sign", lambda: evidence.sign_confirmation(
-        job, actor=request.user, **_sign_kwargs(request)))
+    return _run(
+        request,
+        job,
+        "confirmation",
+        "sign",
+        lambda: evidence.sign_confirmation(job, actor=request.user, **_sign_kwargs(request)),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -223,8 +294,14 @@ def confirmation_sign_public(request: HttpRequest, token: str) -> HttpResponse:
     if job is None:
         raise Http404
     form = ConfirmationForm.objects.filter(job=job).first()
-    ctx: dict[str, Any] = {"job": job, "form": form, "token": token, "errors": {}, "done": False,
-                           "values": {}}
+    ctx: dict[str, Any] = {
+        "job": job,
+        "form": form,
+        "token": token,
+        "errors": {},
+        "done": False,
+        "values": {},
+    }
     status = 200
     if request.method == "POST":
         try:
@@ -255,9 +332,13 @@ def confirmation_print(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     form = get_object_or_404(ConfirmationForm.objects.restrict(request.user, "view"), job=job)
     ctx = {
-        "job": job, "form": form, "signature_src": signature_src(form.signature_svg),
-        "called_at": job.created_at, "arrived_at": job.transition_at(JobState.ARRIVED),
-        "completed_at": job.transition_at(JobState.COMPLETED), "crew": _crew(job),
+        "job": job,
+        "form": form,
+        "signature_src": signature_src(form.signature_svg),
+        "called_at": job.created_at,
+        "arrived_at": job.transition_at(JobState.ARRIVED),
+        "completed_at": job.transition_at(JobState.COMPLETED),
+        "crew": _crew(job),
     }
     return render(request, "rescue/confirmation_print.html", ctx)
 
@@ -271,9 +352,12 @@ def final_review_page(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            evidence.final_review(job, actor=request.user,
-                                  process_ok=request.POST.get("process_ok") == "yes",
-                                  findings=request.POST.get("findings", ""))
+            evidence.final_review(
+                job,
+                actor=request.user,
+                process_ok=request.POST.get("process_ok") == "yes",
+                findings=request.POST.get("findings", ""),
+            )
         except ValidationError as err:
             errors = field_errors(err, "final")
             status = 422 if _htmx(request) else 200
@@ -282,8 +366,9 @@ def final_review_page(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return redirect("rescue:job", pk=job.pk)
         job.refresh_from_db()
-    ctx = evidence_context(request, job, errors=errors, form="final",
-                           values=request.POST.dict() if errors else {})
+    ctx = evidence_context(
+        request, job, errors=errors, form="final", values=request.POST.dict() if errors else {}
+    )
     ctx["timeline"] = JobTransition.objects.restrict(request.user, "view").filter(job=job)
     ctx["crew"] = _crew(job)
     ctx["title"] = _("Final review (third review)")

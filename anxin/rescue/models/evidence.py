@@ -35,7 +35,9 @@ class JobPhoto(models.Model):
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     uploaded_at = models.DateTimeField(auto_now_add=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = RestrictedQuerySet.as_manager()
     region_lookup = "job__region"
@@ -55,7 +57,9 @@ class JobNote(models.Model):
     job = models.ForeignKey(RescueJob, on_delete=models.CASCADE, related_name="notes")
     text = models.TextField(_("note"))
     at = models.DateTimeField(auto_now_add=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = RestrictedQuerySet.as_manager()
     region_lookup = "job__region"
@@ -75,13 +79,17 @@ class JobChecklistTick(models.Model):
     job = models.ForeignKey(RescueJob, on_delete=models.CASCADE, related_name="checklist")
     item = models.CharField(_("item"), max_length=32, choices=ChecklistItem.choices)
     at = models.DateTimeField(auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = RestrictedQuerySet.as_manager()
     region_lookup = "job__region"
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["job", "item"], name="rescue_checklist_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "item"], name="rescue_checklist_once")
+        ]
         verbose_name = _("checklist item")
         verbose_name_plural = _("checklist")
 
@@ -100,7 +108,9 @@ class ComplianceReview(models.Model):
     verdict = models.CharField(_("verdict"), max_length=16, choices=Verdict.choices)
     reasons = models.TextField(_("reasons"), blank=True)
     at = models.DateTimeField(auto_now_add=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = RestrictedQuerySet.as_manager()
     region_lookup = "job__region"
@@ -140,7 +150,6 @@ class ConfirmationForm(models.Model):
         return bool(self.signature_svg and self.signed_at)
 
 
-
 class FinalReview(models.Model):
     """三级审核: customer service's final review of the process and the customer's feedback."""
 
@@ -148,7 +157,9 @@ class FinalReview(models.Model):
     process_ok = models.BooleanField(_("process complete and correct"))
     findings = models.TextField(_("findings"), blank=True)
     at = models.DateTimeField(auto_now_add=True)
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = RestrictedQuerySet.as_manager()
     region_lookup = "job__region"

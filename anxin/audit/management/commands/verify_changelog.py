@@ -14,9 +14,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         total = ChangeLogEntry.objects.count()
-        with tqdm(total=total, desc="verify change log", unit="entry", disable=options["verbosity"] < 1 or total < 5000) as bar:
+        with tqdm(
+            total=total,
+            desc="verify change log",
+            unit="entry",
+            disable=options["verbosity"] < 1 or total < 5000,
+        ) as bar:
             verdict = verify(progress=bar)
         if not verdict.ok:
-            raise CommandError(f"change log broken at entry #{verdict.broken_seq}: {verdict.reason} "
-                               f"({verdict.checked} entries verified before it)")
+            raise CommandError(
+                f"change log broken at entry #{verdict.broken_seq}: {verdict.reason} "
+                f"({verdict.checked} entries verified before it)"
+            )
         self.stdout.write(f"change log intact: {verdict.checked} entries, head {verdict.head_hash}")

@@ -1,0 +1,207 @@
+"""The hard rules judged for many units at once, from columns built once per fleet snapshot.
+
+:class:`FleetTable` keeps, per unit, what the hard rules look at, so that a proposal or a
+joint assignment can judge hundreds or thousands of units with a few numpy operations:
+
+* a rule with a ``unit_key`` (status, daily check, capability, HV certificate) is judged by the
+  rule function itself on one unit of each key class, and the verdict (with its reason) is
+  shared by the class; it is kept for the snapshot by (request key, dispatch day);
+* ``on_shift``, which looks at when each unit would set off, has a vectorised twin over
+  integer microsecond columns (:func:`on_shift`);
+* any other hard rule is asked unit by unit.
+
+``tests/test_dispatching_prefilter.py`` checks the table against the rule functions on random
+fleets. The rule functions stay the source of truth for every reason the engine shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .domain import Id, RescueRequest, UnitSnapshot, UnitStatus
+from .rules import HARD_RULES, RuleContext, RuleResult, RuleSpec
+
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.intp]
+Int64Array = NDArray[np.int64]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICRO = dt.timedelta(microseconds=1)
+_UNKNOWN = -1
+_WAITING = frozenset({UnitStatus.BUSY, UnitStatus.RETURNING})
+
+
+def epoch_us(moment: dt.datetime) -> int:
+    """An aware datetime as whole microseconds since the epoch (exact, unlike ``timestamp``)."""
+    return (moment - _EPOCH) // _MICRO
+
+
+def time_of_day_us(at: dt.time) -> int:
+    """A wall-clock time as microseconds since midnight (orders like ``dt.time``)."""
+    return ((at.hour * 60 + at.minute) * 60 + at.second) * 1_000_000 + at.microsecond
+
+
+def local_time_us(moment: dt.datetime, tz: dt.tzinfo) -> int:
+    """The local wall-clock time of ``moment`` in ``tz``, as microseconds since midnight."""
+    return time_of_day_us(moment.astimezone(tz).time())
+
+
+class _ClassRule:
+    """A hard rule with a ``unit_key``: judged once per unit class, verdicts kept by request."""
+
+    def __init__(self, rule: RuleSpec, units: Sequence[UnitSnapshot]) -> None:
+        assert rule.unit_key is not None and rule.check is not None
+        self.rule, self.check = rule, rule.check
+        keys: dict[Hashable, int] = {}
+        classes = [keys.setdefault(key, len(keys)) for key in map(rule.unit_key, units)]
+        self.unit_class: IntArray = np.array(classes, dtype=np.intp).reshape(len(units))
+        first = np.unique(self.unit_class, return_index=True)[1] if units else np.zeros(0)
+        self.representatives: list[int] = np.asarray(first, dtype=np.intp).tolist()
+        self._verdicts: dict[Hashable, tuple[BoolArray, list[RuleResult]]] = {}
+
+    def verdicts(
+        self, units: Sequence[UnitSnapshot], request: RescueRequest, ctx: RuleContext
+    ) -> tuple[BoolArray, list[RuleResult]]:
+        """Pass or fail per unit class (a mask), and each class's result with its reason."""
+        rule = self.rule
+        if rule.scope == "unit":
+            key: Hashable = (None, ctx.today)
+        elif rule.request_key is not None:
+            key = (rule.request_key(request), ctx.today)
+        else:
+            key = None  # the rule looks at the whole request: nothing to share
+        found = self._verdicts.get(key) if key is not None else None
+        if found is None:
+            results = [self.check(request, units[i], ctx) for i in self.representatives]
+            ok = np.array([r.ok for r in results], dtype=np.bool_).reshape(len(results))
+            found = (ok, results)
+            if key is not None:
+                self._verdicts[key] = found
+        return found
+
+
+class FleetTable:
+    """Per-unit columns of what the hard rules look at, for one fleet snapshot."""
+
+    def __init__(self, units: Sequence[UnitSnapshot]) -> None:
+        self.units = units
+        n = len(units)
+        #: Each unit's id (read without touching the unit object).
+        self.ids: list[Id] = [u.id for u in units]
+        self.jobs: Int64Array = np.array([u.jobs_today for u in units], dtype=np.int64).reshape(n)
+        busy = [u.busy_until for u in units]
+        self.chained: BoolArray = np.array(
+            [u.status in _WAITING for u in units], dtype=np.bool_
+        ).reshape(n) & np.array([b is not None for b in busy], dtype=np.bool_).reshape(n)
+        self.busy_us: Int64Array = np.array(
+            [0 if b is None else epoch_us(b) for b in busy], dtype=np.int64
+        ).reshape(n)
+        shifts = [(u.shift_start, u.shift_end) for u in units]
+        self.round_clock: BoolArray = np.array(
+            [s is None or e is None or s == e for s, e in shifts], dtype=np.bool_
+        ).reshape(n)
+        self.shift_start_us: Int64Array = np.array(
+            [0 if s is None else time_of_day_us(s) for s, _ in shifts], dtype=np.int64
+        ).reshape(n)
+        self.shift_end_us: Int64Array = np.array(
+            [0 if e is None else time_of_day_us(e) for _, e in shifts], dtype=np.int64
+        ).reshape(n)
+        self.classed: dict[str, _ClassRule] = {
+            rule.name: _ClassRule(rule, units)
+            for rule in HARD_RULES
+            if rule.unit_key is not None and rule.check is not None
+        }
+        self._busy_local: dict[dt.tzinfo, Int64Array] = {}
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def start_offset_s(self, ctx: RuleContext, idx: IntArray) -> NDArray[np.float64]:
+        """Seconds from now until each unit could set off (:func:`~.rules.start_time`)."""
+        wait_us = self.busy_us[idx] - epoch_us(ctx.now)
+        later = self.chained[idx] & (wait_us > 0)
+        offset: NDArray[np.float64] = np.where(later, wait_us, 0) / 1e6
+        return offset
+
+    def busy_local_us(self, tz: dt.tzinfo, idx: IntArray) -> Int64Array:
+        """Local time of day (µs) at which each unit finishes its current job, memoised."""
+        known = self._busy_local.get(tz)
+        if known is None:
+            known = self._busy_local[tz] = np.full(len(self.units), _UNKNOWN, dtype=np.int64)
+        for i in idx[known[idx] == _UNKNOWN].tolist():
+            until = self.units[i].busy_until
+            known[i] = 0 if until is None else local_time_us(until, tz)
+        result: Int64Array = known[idx]
+        return result
+
+    def judge(
+        self, rule: RuleSpec, request: RescueRequest, ctx: RuleContext, idx: IntArray
+    ) -> BoolArray:
+        """Whether each unit ``idx[c]`` passes hard rule ``rule`` for ``request``."""
+        classed = self.classed.get(rule.name)
+        if classed is not None:
+            mask: BoolArray = classed.verdicts(self.units, request, ctx)[0][classed.unit_class[idx]]
+            return mask
+        if rule.name == "on_shift":
+            return on_shift(self, ctx, idx)
+        check = rule.check
+        assert check is not None
+        return np.array(
+            [check(request, self.units[i], ctx).ok for i in idx.tolist()], dtype=np.bool_
+        ).reshape(idx.size)
+
+    def screen(
+        self, request: RescueRequest, ctx: RuleContext, idx: IntArray
+    ) -> tuple[list[int], list[RuleResult | None]]:
+        """For each unit ``idx[c]``: the position in ``HARD_RULES`` of the first rule it fails
+        for ``request`` (-1 when it passes them all, as :func:`~.rules.first_failure`), and
+        that rule's result when it was judged on a unit of the same class (else None)."""
+        codes: IntArray = np.full(idx.size, -1, dtype=np.intp)
+        shared: dict[int, tuple[list[RuleResult], list[int]]] = {}
+        for position in range(len(HARD_RULES) - 1, -1, -1):
+            rule = HARD_RULES[position]
+            classed = self.classed.get(rule.name)
+            if classed is None:
+                codes[~self.judge(rule, request, ctx, idx)] = position
+                continue
+            ok, results = classed.verdicts(self.units, request, ctx)
+            unit_class = classed.unit_class[idx]
+            failed = ~ok[unit_class]
+            if failed.any():
+                codes[failed] = position
+                shared[position] = (results, unit_class.tolist())
+        code_list: list[int] = codes.tolist()
+        found: list[RuleResult | None] = [None] * idx.size
+        for c, code in enumerate(code_list):
+            if code in shared:
+                results, classes = shared[code]
+                found[c] = results[classes[c]]
+        return code_list, found
+
+    def feasible(self, request: RescueRequest, ctx: RuleContext, idx: IntArray) -> BoolArray:
+        """Whether each unit ``idx[c]`` passes every hard rule for ``request``."""
+        ok: BoolArray = np.ones(idx.size, dtype=np.bool_)
+        for rule in HARD_RULES:
+            ok &= self.judge(rule, request, ctx, idx)
+        return ok
+
+
+def on_shift(table: FleetTable, ctx: RuleContext, idx: IntArray) -> BoolArray:
+    """Vectorised :func:`~.rules.on_shift`: the local time each unit would set off (now, or
+    when its current job ends) lies in its shift; shifts may cross midnight."""
+    ok: BoolArray = table.round_clock[idx].copy()
+    todo = np.flatnonzero(~ok)
+    if todo.size == 0:
+        return ok
+    units = idx[todo]
+    at = np.full(units.size, local_time_us(ctx.now, ctx.tz), dtype=np.int64)
+    later = table.chained[units] & (table.busy_us[units] > epoch_us(ctx.now))
+    if later.any():
+        at[later] = table.busy_local_us(ctx.tz, units[later])
+    start, end = table.shift_start_us[units], table.shift_end_us[units]
+    ok[todo] = np.where(start < end, (start <= at) & (at < end), (at >= start) | (at < end))
+    return ok

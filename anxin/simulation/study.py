@@ -1,0 +1,195 @@
+"""Studies built from runs: replications, policy comparison and fleet sizing (SIM-2, SIM-3).
+
+Every study draws each replication's demand once and gives the same requests to every policy
+and every fleet it tries (common random numbers), so a difference is the policy's or the
+fleet's, not the dice's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from anxin.dispatching import Point, UnitKind
+
+from .demand import Demand, draw_demand
+from .engine import RunResult, Simulation
+from .metrics import paired_difference, summarize
+from .policies import BASELINE, SIM_POLICIES, resolve
+from .scenario import EARTH_KM, Scenario, UnitSpec
+
+Progress = Callable[[int], None]
+#: Bases closer than this are one site when sizing (depots of one district).
+SITE_KM = 2.0
+
+
+class Runner:
+    """Runs policies on one scenario, drawing each replication's demand only once."""
+
+    def __init__(self, scenario: Scenario, replications: int = 1) -> None:
+        if replications < 1:
+            raise ValueError("replications must be at least 1")
+        self.scenario = scenario
+        self.replications = replications
+        self._demand: dict[int, Demand] = {}
+
+    def demand(self, replication: int) -> Demand:
+        """The requests of one replication (drawn on first use, then shared)."""
+        if replication not in self._demand:
+            self._demand[replication] = draw_demand(self.scenario, replication)
+        return self._demand[replication]
+
+    def run(
+        self, policy: str, *, fleet: Scenario | None = None, progress: Progress | None = None
+    ) -> list[RunResult]:
+        """Every replication of ``policy`` (optionally on another fleet of the same demand)."""
+        scenario = fleet if fleet is not None else self.scenario
+        sim_policy = resolve(policy)
+        return [
+            Simulation(
+                scenario, sim_policy, replication=r, demand=self.demand(r), progress=progress
+            ).run()
+            for r in range(self.replications)
+        ]
+
+
+def compare(
+    runner: Runner, policies: Sequence[str] | None = None, progress: Progress | None = None
+) -> list[dict[str, Any]]:
+    """Every policy's figures, each with its paired difference against the baseline."""
+    names = list(policies) if policies else list(SIM_POLICIES)
+    if BASELINE not in names:
+        names.insert(0, BASELINE)
+    runs = {name: runner.run(name, progress=progress) for name in names}
+    rows = []
+    for name in names:
+        row = summarize(runs[name])
+        row.update(paired_difference(runs[name], runs[BASELINE]))
+        base = summarize(runs[BASELINE])
+        row["mean_change_pct"] = _change(row["mean_response_min"], base["mean_response_min"])
+        row["over_15_change_pct"] = _change(
+            1 - (row["share_within_15_min"] or 0), 1 - (base["share_within_15_min"] or 0)
+        )
+        rows.append(row)
+    return rows
+
+
+def _change(value: float | None, base: float | None) -> float | None:
+    if value is None or not base:
+        return None
+    return round(100.0 * (value - base) / base, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where units can be added when sizing: a base (bases within ``SITE_KM`` merged)."""
+
+    name: str
+    point: Point
+
+
+def sites_of(scenario: Scenario) -> list[Site]:
+    """The fleet's bases, merged when they are within ``SITE_KM`` of each other."""
+    sites: list[Site] = []
+    for unit in scenario.units:
+        if all(_km(unit.base, s.point) > SITE_KM for s in sites):
+            sites.append(Site(unit.id, unit.base))
+    return sites
+
+
+def _km(a: Point, b: Point) -> float:
+    dlat = math.radians(b.lat - a.lat)
+    dlon = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
+    return EARTH_KM * math.hypot(dlat, dlon)
+
+
+def _added(site: Site, n: int) -> UnitSpec:
+    # An added unit can take any job (a flatbed with an HV-certified crew, round the clock):
+    # sizing answers "how many and where", the mix of kinds is the operator's next question.
+    return UnitSpec(
+        id=f"new-{n}@{site.name}",
+        base=site.point,
+        kind=UnitKind.FLATBED,
+        capabilities=frozenset(),
+        hv_certified=True,
+        shift_start=None,
+        shift_end=None,
+    )
+
+
+def size_fleet(
+    runner: Runner,
+    policy: str,
+    *,
+    target_mean_min: float,
+    target_p90_min: float,
+    max_added: int = 40,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The smallest fleet (the scenario's, plus units at the sites where each helps most)
+    that meets both targets; when the fleet already meets them, the units it could spare."""
+
+    def evaluate(fleet: tuple[UnitSpec, ...]) -> dict[str, Any]:
+        return summarize(runner.run(policy, fleet=runner.scenario.with_units(fleet)))
+
+    def meets(s: dict[str, Any]) -> bool:
+        mean, p90 = s["mean_response_min"], s["p90_response_min"]
+        return (
+            mean is not None
+            and p90 is not None
+            and s["unserved"] == 0
+            and mean <= target_mean_min
+            and p90 <= target_p90_min
+        )
+
+    fleet = runner.scenario.units
+    current = evaluate(fleet)
+    steps: list[dict[str, Any]] = []
+    sites = sites_of(runner.scenario)
+    if meets(current):
+        # Spare units: drop, one at a time, the unit whose absence costs least.
+        while len(fleet) > 1 and len(steps) < max_added:
+            trials = [(evaluate(fleet[:i] + fleet[i + 1 :]), i) for i in range(len(fleet))]
+            ok = [(s["mean_response_min"], i, s) for s, i in trials if meets(s)]
+            if progress is not None:
+                progress(1)
+            if not ok:
+                break
+            _, i, best = min(ok, key=lambda t: (t[0], t[1]))
+            steps.append({"removed": fleet[i].id, **_brief(best)})
+            fleet, current = fleet[:i] + fleet[i + 1 :], best
+    else:
+        for n in range(1, max_added + 1):
+            tried = [(evaluate((*fleet, _added(site, n))), site) for site in sites]
+            best, site = min(tried, key=lambda t: t[0]["mean_response_min"] or math.inf)
+            fleet = (*fleet, _added(site, n))
+            current = best
+            steps.append({"added_at": site.name, "lat": site.point.lat, "lon": site.point.lon,
+                          **_brief(best)})  # fmt: skip
+            if progress is not None:
+                progress(1)
+            if meets(best):
+                break
+    added: dict[str, int] = {}
+    for step in steps:
+        if "added_at" in step:
+            added[step["added_at"]] = added.get(step["added_at"], 0) + 1
+    return {
+        "policy": policy,
+        "targets": {"mean_response_min": target_mean_min, "p90_response_min": target_p90_min},
+        "met": meets(current),
+        "units_before": len(runner.scenario.units),
+        "units_after": len(fleet),
+        "added_by_site": added,
+        "removed": [s["removed"] for s in steps if "removed" in s],
+        "steps": steps,
+        "final": _brief(current),
+        "fleet": fleet,
+    }
+
+
+def _brief(summary: dict[str, Any]) -> dict[str, Any]:
+    keys = ("mean_response_min", "p90_response_min", "share_within_15_min", "utilisation")
+    return {key: summary[key] for key in keys}
