@@ -1,6 +1,7 @@
 """The ``anxin`` command: the jobs people run by hand, and every Django management command.
 
-``anxin demo``, ``anxin verify-changelog`` and any ``manage.py`` command (``anxin migrate``,
+``anxin demo``, ``anxin logins``, ``anxin verify-changelog``, ``anxin sla``, ``anxin worker``,
+``anxin simulate`` (the digital twin) and any ``manage.py`` command (``anxin migrate``,
 ``anxin runserver`` ...). ``DATABASE_URL`` selects the database, as for the web app.
 """
 
@@ -14,6 +15,11 @@ ALIASES = {"verify-changelog": "verify_changelog"}
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "simulate":
+        # The simulator is plain Python: it runs without setting Django up.
+        from anxin.simulation.cli import main as simulate
+
+        sys.exit(simulate(args[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anxin.settings")
     if args and args[0] in ALIASES:
         args[0] = ALIASES[args[0]]

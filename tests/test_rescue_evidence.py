@@ -637,7 +637,9 @@ def test_the_printed_form_shows_the_title_times_masked_crew_and_signature(job_at
 def test_the_final_review_page_shows_everything_and_closes_the_job(job_at, crew, manager, service):
     job = confirmed(job_at, crew, manager, photo=True)
     client = logged_in(service)
-    page = client.get(f"/rescue/jobs/{job.pk}/final-review/").content.decode()
+    page = client.get(
+        f"/rescue/jobs/{job.pk}/final-review/", HTTP_ACCEPT_LANGUAGE="zh-CN"
+    ).content.decode()
     assert "救援服务确认单" in page and "三级审核" in page and "完工照片" in page
     assert "/rescue/evidence/photos/" in page and "/media/" not in page
     refused = client.post(

@@ -14,21 +14,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .domain import Area, Id, Point, Proposal, ProposalResult, Rejection, RescueRequest, UnitSnapshot
+from .domain import (
+    Area,
+    Id,
+    Point,
+    Proposal,
+    ProposalResult,
+    Rejection,
+    RescueRequest,
+    UnitSnapshot,
+)
 from .explain import Reason
 from .index import FleetIndex, IntArray, as_index, chord_to_arc_m, to_xyz
+from .prefilter import epoch_us
 from .rules import (
     HARD_RULE_NAMES,
     HARD_RULES,
+    WORKLOAD_SECONDS_PER_JOB,
     RuleContext,
     RuleResult,
     first_failure,
-    WORKLOAD_SECONDS_PER_JOB,
     pair_cost,
     priority_weight,
     start_time,
 )
-from .prefilter import epoch_us
 from .travel import SHANGHAI, FloatArray, HaversineModel, TravelTimeProvider
 
 #: Units asked from the index at first; each widening asks for this many times more.
@@ -114,7 +123,9 @@ def _feasible_nearest(
             chord, found = chord[kept], found[kept]
         codes, shared = table.screen(request, ctx, found)
         distances = chord_to_arc_m(chord).tolist()
-        for i, distance, code, verdict in zip(found.tolist(), distances, codes, shared, strict=True):
+        for i, distance, code, verdict in zip(
+            found.tolist(), distances, codes, shared, strict=True
+        ):
             if verdict is not None and not verdict.ok:
                 # A classed rule, judged by its function on a unit of the same class.
                 rejections.append(Rejection(table.ids[i], HARD_RULES[code].name, verdict.reason))

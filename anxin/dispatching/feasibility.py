@@ -45,6 +45,12 @@ class BatchFeasibility:
             raise ValueError("a batch needs at least one request")
         self.index = index
         every_unit = np.arange(len(index), dtype=np.intp)
+        # Rules about the unit alone do not look at the request: any request of the batch.
+        unit_ok = np.ones(len(index), dtype=np.bool_)
+        for rule in HARD_RULES:
+            if rule.scope == "unit":
+                unit_ok &= index.table.judge(rule, requests[0], ctx, every_unit)
+        usable = np.flatnonzero(unit_ok).astype(np.intp)
         classes: dict[tuple[Hashable, ...], int] = {}
         masks: dict[bytes, int] = {}
         rows: list[NDArray[np.bool_]] = []
@@ -55,7 +61,8 @@ class BatchFeasibility:
             c = classes.get(key)
             if c is None:
                 c = classes[key] = len(classes)
-                mask = index.table.feasible(request, ctx, every_unit)
+                mask = np.zeros(len(index), dtype=np.bool_)
+                mask[usable] = index.table.feasible(request, ctx, usable, scope="pair")
                 g = masks.setdefault(mask.tobytes(), len(masks))
                 if g == len(rows):
                     rows.append(mask)

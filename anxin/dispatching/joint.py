@@ -55,9 +55,12 @@ COVER_LINKS = 4
 CELL_KM = 5.0
 #: Fellow requests whose units each request is linked to in an improvement round.
 NEIGHBOUR_LINKS = 8
+#: Random fellow requests each request tries exchanging units with, and exchanges it keeps.
+SWAP_TRIES = 32
+SWAP_LINKS = 2
 #: Improvement rounds at most, and the least relative gain that makes another worthwhile.
-IMPROVE_ROUNDS = 6
-IMPROVE_MIN = 5e-4
+IMPROVE_ROUNDS = 12
+IMPROVE_MIN = 1e-3
 #: Widening rounds at most for requests left waiting.
 MAX_ROUNDS = 12
 
@@ -84,25 +87,38 @@ def assign_jointly(
     if n == 0 or len(index) == 0:
         return Assignment(pairs=[], unassigned=[r.id for r in requests])
     batch = _Batch(requests, index, ctx, travel)
-    graph = _Graph(batch)
     everyone = np.arange(n, dtype=np.intp)
-    graph.add(*batch.nearest_links(everyone, k_candidates))
-    graph.add(*batch.cover_links(everyone))
-    unit_of, eta_of, total = graph.solve()
-    for _ in range(IMPROVE_ROUNDS):
-        if not graph.add(*batch.neighbour_links(unit_of)):
-            break
-        unit_of, eta_of, better = graph.solve()
-        gain, total = total - better, better
-        if gain <= IMPROVE_MIN * abs(total):
-            break
+    near_rows, near_units = batch.nearest_links(everyone, k_candidates)
+    cover_rows, cover_units = batch.cover_links(everyone)
+    unit_of, eta_of, total = batch.solve(
+        np.concatenate((near_rows, cover_rows)), np.concatenate((near_units, cover_units))
+    )
+    # Every later graph holds the pairs of the last solve, so it can only do better.
     k = k_candidates
     for _ in range(MAX_ROUNDS):
         waiting = np.flatnonzero(unit_of < 0)
         k *= 2
-        if waiting.size == 0 or not graph.add(*batch.nearest_links(waiting, k)):
+        if waiting.size == 0:
             break
-        unit_of, eta_of, total = graph.solve()
+        rows, units = batch.free_links(waiting, unit_of, k)
+        if rows.size == 0:
+            break
+        held = np.flatnonzero(unit_of >= 0)
+        unit_of, eta_of, total = batch.solve(
+            np.concatenate((held, rows, near_rows)),
+            np.concatenate((unit_of[held], units, near_units)),
+        )
+    for _ in range(IMPROVE_ROUNDS):
+        held = np.flatnonzero(unit_of >= 0)
+        rows, units = batch.swap_links(unit_of)
+        if rows.size == 0:
+            break
+        unit_of, eta_of, better = batch.solve(
+            np.concatenate((held, rows)), np.concatenate((unit_of[held], units))
+        )
+        gain, total = total - better, better
+        if int((unit_of >= 0).sum()) == held.size and gain <= IMPROVE_MIN * abs(total):
+            break
     served = np.flatnonzero(unit_of >= 0)
     _confirm(batch, served, unit_of[served])
     ids = index.table.ids
@@ -190,25 +206,34 @@ class _Batch:
             np.bincount(group_of, lat, n_groups) / counts,
             np.bincount(group_of, lon, n_groups) / counts,
         )
-        needed = np.ceil(COVER_FACTOR * np.bincount(need_class, minlength=n_classes))
+        # A class competes for its units with every class that may use only units of its own
+        # (a request needing a flatbed takes a unit a plain breakdown could also have used).
+        masks = self.feasible.masks
+        inside = ~np.any(masks[:, None, :] & ~masks[None, :, :], axis=2)  # [d, c]: d within c
+        demand = np.bincount(need_class, minlength=n_classes).astype(np.float64)
+        needed = np.ceil(COVER_FACTOR * (demand @ inside))
         available = np.array([m.size for m in self.feasible.members], dtype=np.intp)
         wanted = np.minimum(np.ceil(COVER_FACTOR * counts).astype(np.intp), available[group_class])
         n_units = len(self.index)
+        found_by: dict[int, tuple[IntArray, IntArray]] = {}
+        redo = np.unique(group_class).tolist()
         while True:
-            groups_out: list[IntArray] = [np.zeros(0, dtype=np.intp)]
-            units_out: list[IntArray] = [np.zeros(0, dtype=np.intp)]
-            for c in np.unique(group_class).tolist():
+            for c in redo:  # (re)gather for the classes whose groups want more
                 members = self.feasible.members[c]
                 mine = np.flatnonzero(group_class == c)
-                query_k = int(wanted[mine].max()) if mine.size else 0
+                query_k = int(wanted[mine].max())
                 if query_k == 0:
+                    found_by[c] = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
                     continue
                 _, found = self.feasible.tree(c).query(centroid[mine], k=query_k)
                 found = np.asarray(found, dtype=np.intp).reshape(mine.size, query_k)
                 taken = np.arange(query_k)[None, :] < wanted[mine][:, None]
-                groups_out.append(np.broadcast_to(mine[:, None], found.shape)[taken])
-                units_out.append(members[found[taken]])
-            groups, units = np.concatenate(groups_out), np.concatenate(units_out)
+                found_by[c] = (
+                    np.broadcast_to(mine[:, None], found.shape)[taken],
+                    members[found[taken]],
+                )
+            groups = np.concatenate([g for g, _ in found_by.values()])
+            units = np.concatenate([u for _, u in found_by.values()])
             sightings = np.unique(group_class[groups] * n_units + units)
             have = np.bincount(sightings // n_units, minlength=n_classes)
             short = (have < needed) & (have < available)
@@ -216,6 +241,7 @@ class _Batch:
             if not grow.any():
                 break
             wanted[grow] = np.minimum(wanted[grow] * 2, available[group_class[grow]])
+            redo = np.unique(group_class[grow]).tolist()
         if units.size == 0:
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
         # Each (group, unit) sighting gives the unit a chance of a link into that group: a unit
@@ -229,23 +255,85 @@ class _Batch:
         rows = waiting[by_group[group_start[pick_groups] + member]].reshape(-1)
         return rows, np.repeat(unique_units, COVER_LINKS)
 
-    def neighbour_links(self, unit_of: IntArray) -> tuple[IntArray, IntArray]:
-        """Each request linked to the units its nearest fellow requests were given."""
+    def swap_links(self, unit_of: IntArray) -> tuple[IntArray, IntArray]:
+        """Links chosen by cost: each served request tries ``SWAP_TRIES`` random fellow served
+        requests, and for the ``SWAP_LINKS`` exchanges of units that would lower the total
+        most, each side is linked to the other's unit (a hotspot's units come from every
+        direction, and the request on the east side should get the one from the east)."""
+        held = np.flatnonzero(unit_of >= 0)
+        if held.size < 2:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        tries = min(SWAP_TRIES, held.size - 1)
+        mine = np.repeat(held, tries)
+        other = held[self.rng.integers(0, held.size, mine.size)]
+        # And the nearest fellow requests, where most of the small exchanges are.
         n = len(self.requests)
         k = min(n, NEIGHBOUR_LINKS + 1)
         if self._request_tree is None:
             self._request_tree = cKDTree(self.xyz)
-        _, near = self._request_tree.query(self.xyz, k=k)
-        near = np.asarray(near, dtype=np.intp).reshape(n, k)
-        rows = np.repeat(np.arange(n, dtype=np.intp), k)
-        units = unit_of[near.reshape(-1)]
-        keep = units >= 0
-        rows, units = rows[keep], units[keep]
-        keep = self.feasible.mask(rows, units)
-        return rows[keep], units[keep]
+        _, near = self._request_tree.query(self.xyz[held], k=k)
+        mine = np.concatenate((mine, np.repeat(held, k)))
+        other = np.concatenate((other, np.asarray(near, dtype=np.intp).reshape(-1)))
+        other_held = unit_of[other] >= 0
+        mine, other = mine[other_held], other[other_held]
+        ok = (mine != other) & self.feasible.mask(mine, unit_of[other])
+        ok &= self.feasible.mask(other, unit_of[mine])
+        mine, other = mine[ok], other[ok]
+        _, own = self.price(held, unit_of[held])
+        own_cost = np.zeros(len(self.requests))
+        own_cost[held] = own
+        _, cost_a = self.price(mine, unit_of[other])
+        _, cost_b = self.price(other, unit_of[mine])
+        gain = own_cost[mine] + own_cost[other] - cost_a - cost_b
+        good = gain > 0
+        mine, other, gain = mine[good], other[good], gain[good]
+        # The best few exchanges per request: sort by request, then by gain, best first.
+        order = np.lexsort((-gain, mine))
+        mine, other = mine[order], other[order]
+        starts = np.searchsorted(mine, mine, side="left")
+        best = np.arange(mine.size) - starts < SWAP_LINKS
+        mine, other = mine[best], other[best]
+        return np.concatenate((mine, other)), np.concatenate((unit_of[other], unit_of[mine]))
+
+    def solve(self, rows: IntArray, units: IntArray) -> tuple[IntArray, FloatArray, float]:
+        """Matching on these links: each request's unit (-1: waits) and ETA, and the total."""
+        n = len(self.requests)
+        unit_of = np.full(n, -1, dtype=np.intp)
+        eta_of = np.zeros(n, dtype=np.float64)
+        _, first = np.unique(rows.astype(np.int64) * len(self.index) + units, return_index=True)
+        rows, units = rows[first], units[first]
+        if rows.size == 0:
+            return unit_of, eta_of, 0.0
+        etas, costs = self.price(rows, units)
+        matched_rows, matched_units, chosen = _match(rows, units, costs, self.weights)
+        unit_of[matched_rows] = matched_units
+        eta_of[matched_rows] = etas[chosen]
+        return unit_of, eta_of, float(costs[chosen].sum())
+
+    def free_links(self, rows: IntArray, unit_of: IntArray, k: int) -> tuple[IntArray, IntArray]:
+        """Each request's ``k`` nearest units its need class may use, among those not given
+        to any request in ``unit_of``."""
+        taken = np.zeros(len(self.index), dtype=np.bool_)
+        taken[unit_of[unit_of >= 0]] = True
+        rows_out: list[IntArray] = [np.zeros(0, dtype=np.intp)]
+        units_out: list[IntArray] = [np.zeros(0, dtype=np.intp)]
+        group = self.feasible.group[rows]
+        for g in np.unique(group).tolist():
+            members = self.feasible.members[g]
+            free = members[~taken[members]]
+            kk = min(k, free.size)
+            if kk == 0:
+                continue
+            todo = rows[group == g]
+            _, found = cKDTree(self.index.xyz[free]).query(self.xyz[todo], k=kk)
+            rows_out.append(np.repeat(todo, kk))
+            units_out.append(free[np.asarray(found, dtype=np.intp).reshape(-1)])
+        return np.concatenate(rows_out), np.concatenate(units_out)
 
     def price(self, rows: IntArray, units: IntArray) -> tuple[FloatArray, FloatArray]:
         """ETA (s) and weighted cost of each link."""
+        if rows.size == 0:
+            return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
         if isinstance(self.travel, PairwiseTravel):
             depart = self.ctx.now.timestamp() + self.offset[units]
             drive = self.travel.pairwise_seconds(
@@ -269,47 +357,6 @@ class _Batch:
             )
             etas[where] = [c.eta_seconds for c in timed]
         return etas
-
-
-class _Graph:
-    """The links of one batch so far, priced once each, and the matching over all of them."""
-
-    def __init__(self, batch: _Batch) -> None:
-        self.batch = batch
-        self.n_units = len(batch.index)
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.rows = np.zeros(0, dtype=np.intp)
-        self.units = np.zeros(0, dtype=np.intp)
-        self.etas = np.zeros(0, dtype=np.float64)
-        self.costs = np.zeros(0, dtype=np.float64)
-
-    def add(self, rows: IntArray, units: IntArray) -> int:
-        """Add the links not yet in the graph; how many were new."""
-        keys = rows.astype(np.int64) * self.n_units + units
-        keys, first = np.unique(keys, return_index=True)
-        new = ~np.isin(keys, self.keys, assume_unique=True)
-        if not new.any():
-            return 0
-        rows, units = rows[first[new]], units[first[new]]
-        etas, costs = self.batch.price(rows, units)
-        self.keys = np.concatenate((self.keys, keys[new]))
-        self.rows = np.concatenate((self.rows, rows))
-        self.units = np.concatenate((self.units, units))
-        self.etas = np.concatenate((self.etas, etas))
-        self.costs = np.concatenate((self.costs, costs))
-        return int(new.sum())
-
-    def solve(self) -> tuple[IntArray, FloatArray, float]:
-        """Each request's unit (-1: waits) and ETA, and the total cost of the pairs."""
-        n = len(self.batch.requests)
-        unit_of = np.full(n, -1, dtype=np.intp)
-        eta_of = np.zeros(n, dtype=np.float64)
-        if self.rows.size == 0:
-            return unit_of, eta_of, 0.0
-        rows, units, chosen = _match(self.rows, self.units, self.costs, self.batch.weights)
-        unit_of[rows] = units
-        eta_of[rows] = self.etas[chosen]
-        return unit_of, eta_of, float(self.costs[chosen].sum())
 
 
 def _match(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Hashable, Sequence
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -182,11 +183,18 @@ class FleetTable:
                 found[c] = results[classes[c]]
         return code_list, found
 
-    def feasible(self, request: RescueRequest, ctx: RuleContext, idx: IntArray) -> BoolArray:
-        """Whether each unit ``idx[c]`` passes every hard rule for ``request``."""
+    def feasible(
+        self,
+        request: RescueRequest,
+        ctx: RuleContext,
+        idx: IntArray,
+        scope: Literal["unit", "pair"] | None = None,
+    ) -> BoolArray:
+        """Whether each unit ``idx[c]`` passes every hard rule (of ``scope``, when given)."""
         ok: BoolArray = np.ones(idx.size, dtype=np.bool_)
         for rule in HARD_RULES:
-            ok &= self.judge(rule, request, ctx, idx)
+            if scope is None or rule.scope == scope:
+                ok &= self.judge(rule, request, ctx, idx)
         return ok
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type stubs
 
+from .metrics import summarize
 from .policies import DEFAULT_POLICY, SIM_POLICIES
 from .report import ReportError, write_report
 from .scenario import Scenario, ScenarioError, load_scenario, scenario_to_json
@@ -98,7 +99,6 @@ def _run(argv: list[str]) -> int:
     runner = Runner(scenario, args.replications)
     with _bar(_expected_requests(scenario) * args.replications, args.policy) as update:
         results = runner.run(args.policy, progress=update)
-    from .metrics import summarize
 
     summary = summarize(results)
     if args.out is not None:

@@ -28,6 +28,7 @@ from anxin.people.models import Staff
 from .. import evidence
 from ..choices import JobState
 from ..models import (
+    REQUIRED_CHECKLIST,
     ChecklistItem,
     ComplianceReview,
     ConfirmationForm,
@@ -87,7 +88,12 @@ def evidence_context(request: HttpRequest, job: RescueJob, **extra: Any) -> dict
             JobNote.objects.restrict(user, "view").filter(job=job).select_related("author")
         ),
         "checklist": [
-            {"value": value, "label": label, "tick": ticks.get(value)}
+            {
+                "value": value,
+                "label": label,
+                "tick": ticks.get(value),
+                "required": value in REQUIRED_CHECKLIST,
+            }
             for value, label in ChecklistItem.choices
         ],
         "reviews": list(
