@@ -104,6 +104,41 @@ def unit(base) -> RescueUnit:
     )
 
 
+@pytest.fixture
+def crew(east, unit) -> User:
+    """A technician on the crew of ``unit`` (a Staff record tied to the login)."""
+    from anxin.people.models import Staff
+
+    tech = make_user("crew_t01", Role.TECHNICIAN, east, base=unit.base)
+    Staff.objects.create(
+        employee_no="E-T01",
+        name="王师傅",
+        phone="13900000001",
+        role=Role.TECHNICIAN,
+        region=east,
+        base=unit.base,
+        unit=unit,
+        user=tech,
+    )
+    return tech
+
+
+@pytest.fixture
+def other_tech(east, unit) -> User:
+    """A technician of the same base who is not on the unit's crew."""
+    return make_user("not_crew", Role.TECHNICIAN, east, base=unit.base)
+
+
+@pytest.fixture
+def service(east) -> User:
+    return make_user("service", Role.CUSTOMER_SERVICE, east)
+
+
+@pytest.fixture
+def manager(east) -> User:
+    return make_user("manager", Role.REGIONAL_MANAGER, east)
+
+
 def logged_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
@@ -113,3 +148,10 @@ def logged_in(user: User) -> Client:
 @pytest.fixture
 def today() -> dt.date:
     return dt.date(2026, 11, 23)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests first: they run on the migrated seed data (calendars, job kinds, message
+    templates) before any transactional test has flushed and reloaded it, which the first test
+    to start the session's Chromium was seen to miss."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("browser") else 1)

@@ -20,7 +20,6 @@ from anxin.accounts.models import ApiToken
 from anxin.accounts.roles import Role
 from anxin.api.base import Conflict
 from anxin.notifications.models import Message, MessageTemplate
-from anxin.people.models import Staff
 from anxin.rescue import actions, evidence
 from anxin.rescue.models import (
     ComplianceReview,
@@ -45,37 +44,6 @@ GOOD_SVG = (
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def crew(east, unit):
-    tech = make_user("crew_t01", Role.TECHNICIAN, east, base=unit.base)
-    Staff.objects.create(
-        employee_no="E-T01",
-        name="王师傅",
-        phone="13900000001",
-        role=Role.TECHNICIAN,
-        region=east,
-        base=unit.base,
-        unit=unit,
-        user=tech,
-    )
-    return tech
-
-
-@pytest.fixture
-def other_tech(east, unit):
-    return make_user("not_crew", Role.TECHNICIAN, east, base=unit.base)
-
-
-@pytest.fixture
-def service(east):
-    return make_user("service", Role.CUSTOMER_SERVICE, east)
-
-
-@pytest.fixture
-def manager(east):
-    return make_user("manager", Role.REGIONAL_MANAGER, east)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from anxin.commitments.models import Clock
 from anxin.core.validators import make_vin
 from anxin.customers.models import Customer, Vehicle
 from anxin.network.models import RescueUnit, UnitPosition
-from anxin.people.models import Staff
 from anxin.rescue import actions
 from anxin.rescue.models import (
     ComplianceReview,
@@ -28,37 +27,6 @@ from anxin.rescue.models import (
 from .conftest import make_user
 
 T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-
-
-@pytest.fixture
-def crew(east, unit):
-    tech = make_user("crew_t01", Role.TECHNICIAN, east, base=unit.base)
-    Staff.objects.create(
-        employee_no="E-T01",
-        name="王师傅",
-        phone="13900000001",
-        role=Role.TECHNICIAN,
-        region=east,
-        base=unit.base,
-        unit=unit,
-        user=tech,
-    )
-    return tech
-
-
-@pytest.fixture
-def other_tech(east, unit):
-    return make_user("not_crew", Role.TECHNICIAN, east, base=unit.base)
-
-
-@pytest.fixture
-def service(east):
-    return make_user("service", Role.CUSTOMER_SERVICE, east)
-
-
-@pytest.fixture
-def manager(east):
-    return make_user("manager", Role.REGIONAL_MANAGER, east)
 
 
 @pytest.fixture

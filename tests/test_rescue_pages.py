@@ -14,7 +14,6 @@ from anxin.accounts.roles import Role
 from anxin.core.validators import make_vin
 from anxin.customers.models import Customer, Vehicle
 from anxin.network.models import RescueBase, RescueUnit, UnitDailyCheck
-from anxin.people.models import Staff
 from anxin.rescue import actions
 from anxin.rescue.models import JobTransition, RescueJob
 
@@ -28,27 +27,6 @@ def _clear_rate_limit():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def crew(east, unit):
-    tech = make_user("crew_t01", Role.TECHNICIAN, east, base=unit.base)
-    Staff.objects.create(
-        employee_no="E-T01",
-        name="王师傅",
-        phone="13900000001",
-        role=Role.TECHNICIAN,
-        region=east,
-        base=unit.base,
-        unit=unit,
-        user=tech,
-    )
-    return tech
-
-
-@pytest.fixture
-def other_tech(east, unit):
-    return make_user("not_crew", Role.TECHNICIAN, east, base=unit.base)
 
 
 @pytest.fixture
