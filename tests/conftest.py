@@ -150,8 +150,25 @@ def today() -> dt.date:
     return dt.date(2026, 11, 23)
 
 
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or "live_server" in fixtures
+        or "transactional_db" in fixtures
+    )
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Browser tests first: they run on the migrated seed data (calendars, job kinds, message
-    templates) before any transactional test has flushed and reloaded it, which the first test
-    to start the session's Chromium was seen to miss."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("browser") else 1)
+    """pytest-django runs transactional tests after the others (they flush the tables, the seed
+    data of the migrations included, and reload it only for serialized-rollback tests). Within
+    that group the browser tests go first: the first test to start the session's Chromium was
+    seen to miss the serialized reload, so it must find the seed data untouched."""
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    if not browser:
+        return
+    rest = [item for item in items if not item.get_closest_marker("browser")]
+    at = next((n for n, item in enumerate(rest) if _transactional(item)), len(rest))
+    items[:] = rest[:at] + browser + rest[at:]

@@ -191,7 +191,7 @@ def test_propose_matches_the_plain_algorithm(scene, limit, pool):
         result = propose(
             request, fleet, now=ctx.now, travel=travel, limit=limit, pool=pool, tz=ctx.tz
         )
-        best, rejected = reference_propose(request, fleet, ctx, travel, limit, max(pool, limit))
+        best, rejected = reference_propose(request, fleet, ctx, travel, limit, pool)
         assert [p.unit_id for p in result.proposals] == [uid for uid, _ in best]
         for proposal, (_, eta) in zip(result.proposals, best, strict=True):
             assert math.isclose(proposal.eta_seconds, eta, rel_tol=1e-12, abs_tol=1e-9)

@@ -7,25 +7,27 @@ on that sparse graph (``scipy``'s LAPJVsp). Each request also has its own "wait"
 costing far more than any arrangement of real links, so the matching first serves as many
 requests (weighted by priority) as the graph allows, and a request with no candidate waits.
 
-The graph is built in three steps, each followed by one solve of the whole graph (nothing is
-fixed between solves, so a later solve can only do better):
+The graph is built in three steps, each followed by one solve (nothing is fixed between
+solves, and every later graph holds the pairs of the last solve, so it can only do better):
 
 1. Each request's ``k`` nearest units among those its need class may use (one exact k-d tree
    query per class: :class:`~anxin.dispatching.feasibility.BatchFeasibility`), and "cover"
    links for hotspots: requests are grouped by cell and need class, each group gathers its
-   nearest usable units until every class has about ``COVER_FACTOR`` units per request around
-   it, and each gathered unit is linked to ``COVER_LINKS`` requests of the groups that found
-   it (at random: in a hotspot every group finds the same ring of units).
-2. Links chosen by cost: each request is linked to the units the last solve gave to its
-   ``NEIGHBOUR_LINKS`` nearest fellow requests, so neighbours can swap units (a unit from the
-   east to the request on the east side, the nearest units to the most urgent requests);
-   repeated while a round still lowers the total by more than ``IMPROVE_MIN``.
-3. Requests still waiting get twice as many nearest links, until they are served or have
-   every usable unit linked.
+   nearest usable units until every class has about ``COVER_FACTOR`` units per request it
+   competes with (its own and those of the classes that may use only units it may use), and
+   each gathered unit is linked to ``COVER_LINKS`` random requests of the groups that found it
+   (in a hotspot every group finds the same ring of units).
+2. Requests still waiting are linked to their nearest usable units not given to anyone, twice
+   as many each round, until they are served or no such unit is left.
+3. Links chosen by cost: each served request tries exchanging units with ``SWAP_TRIES``
+   random and its ``NEIGHBOUR_LINKS`` nearest fellow requests; for the ``SWAP_LINKS``
+   exchanges that would lower the total most, each side is linked to the other's unit, and
+   the current pairs plus these links are solved (so exchanges chain into cycles: a unit from
+   the east goes to the request on the east side, the nearest units to the most urgent
+   requests). Repeated while a round still lowers the total by more than ``IMPROVE_MIN``.
 
-The graph stays at about ``k + COVER_LINKS × COVER_FACTOR + NEIGHBOUR_LINKS`` links per
-request however the demand is placed; the price is optimality (see ``docs/benchmarks.md`` for
-the measured gap to the dense optimum).
+The graphs stay at a few links per request however the demand is placed; the price is
+optimality (see ``docs/benchmarks.md`` for the measured gap to the dense optimum).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ COVER_FACTOR = 1.5
 COVER_LINKS = 4
 #: Size of the cells (km) waiting requests are grouped in to gather units around them.
 CELL_KM = 5.0
-#: Fellow requests whose units each request is linked to in an improvement round.
+#: Nearest fellow requests each request tries exchanging units with in an improvement round.
 NEIGHBOUR_LINKS = 8
 #: Random fellow requests each request tries exchanging units with, and exchanges it keeps.
 SWAP_TRIES = 32

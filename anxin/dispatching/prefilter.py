@@ -176,11 +176,10 @@ class FleetTable:
                 codes[failed] = position
                 shared[position] = (results, unit_class.tolist())
         code_list: list[int] = codes.tolist()
-        found: list[RuleResult | None] = [None] * idx.size
-        for c, code in enumerate(code_list):
-            if code in shared:
-                results, classes = shared[code]
-                found[c] = results[classes[c]]
+        found: list[RuleResult | None] = [
+            shared[code][0][shared[code][1][c]] if code in shared else None
+            for c, code in enumerate(code_list)
+        ]
         return code_list, found
 
     def feasible(
