@@ -15,3 +15,9 @@ def test_health_answers_503_when_a_fresh_connection_fails(client, db):
     ):
         response = client.get("/health/")
     assert response.status_code == 503 and response.json()["status"] == "unavailable"
+
+
+def test_a_nul_character_in_a_query_is_refused_before_any_view(client, db):
+    assert client.get("/network/outlets/?q=a%00b").status_code == 400
+    api = client.get("/api/v1/network/outlets?q=a%00b")
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["query", "q"]

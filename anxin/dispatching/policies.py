@@ -10,15 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Protocol
 
-from .domain import AssignedPair, Assignment, Id, RescueRequest, UnitSnapshot, UnitStatus
+import numpy as np
+from numpy.typing import NDArray
+
+from .domain import (
+    AssignedPair,
+    Assignment,
+    Id,
+    RescueRequest,
+    UnitSnapshot,
+    UnitStatus,
+)
 from .engine import as_aware, propose, time_candidates
-from .index import FleetIndex, as_index
+from .index import FleetIndex, as_index, chord_to_arc_m, to_xyz
 from .joint import DEFAULT_K, assign_jointly
 from .rules import RuleContext, first_failure
-from .travel import SHANGHAI, TravelTimeProvider
+from .travel import SHANGHAI, FloatArray, TravelTimeProvider
+
+BoolArray = NDArray[np.bool_]
 
 
 class Policy(Protocol):
@@ -45,9 +58,23 @@ def first_come(requests: Sequence[RescueRequest]) -> list[RescueRequest]:
     return [request for _, request in order]
 
 
+@lru_cache(maxsize=65_536)
+def _xyz(lat: float, lon: float) -> tuple[float, float, float]:
+    """A point on the sphere as :func:`~.index.to_xyz` places it, kept: units stand at a few
+    bases, so a plain-list :class:`NearestIdle` call mostly finds its units' points here."""
+    x, y, z = to_xyz(np.array([lat]), np.array([lon]))[0].tolist()
+    return x, y, z
+
+
 class NearestIdle:
     """Baseline: first come, first served; the nearest idle unit by straight line that passes
-    the hard rules (no waiting for a busy unit, no travel-time model in the choice)."""
+    the hard rules (no waiting for a busy unit, no travel-time model in the choice).
+
+    Given a :class:`~.index.FleetIndex` it walks the k-d tree; given a plain list (the
+    simulator's idle units) it measures the idle units directly with numpy, no tree built per
+    call, and takes equally near units in the order listed (the tree's order among exact ties
+    is its own).
+    """
 
     name: str = "nearest-idle"
 
@@ -63,10 +90,29 @@ class NearestIdle:
         travel: TravelTimeProvider,
     ) -> Assignment:
         ctx = RuleContext(as_aware(now), self.tz)
-        index = as_index(fleet)
-        taken: set[int] = set()
         pairs: list[AssignedPair] = []
         unassigned: list[Id] = []
+        if not isinstance(fleet, FleetIndex):
+            # A plain list (the simulator's idle units, a small desk): distances to the idle
+            # units straight from numpy arrays, no k-d tree built for one call.
+            units = tuple(fleet)
+            idle = [i for i, unit in enumerate(units) if unit.status is UnitStatus.AVAILABLE]
+            xyz = np.array(
+                [_xyz(p.lat, p.lon) for p in (units[i].point for i in idle)], dtype=np.float64
+            ).reshape(len(idle), 3)
+            free = np.ones(len(idle), dtype=np.bool_)
+            for request in first_come(requests):
+                found = self._nearest_in(request, units, idle, xyz, free, ctx)
+                if found is None:
+                    unassigned.append(request.id)
+                    continue
+                free[found[0]] = False
+                pick = (idle[found[0]], found[1])
+                [timed] = time_candidates(request, [pick], units, ctx, travel)
+                pairs.append(AssignedPair(request.id, timed.unit.id, timed.eta_seconds))
+            return Assignment(pairs=pairs, unassigned=unassigned)
+        index = fleet
+        taken: set[int] = set()
         for request in first_come(requests):
             chosen = self._nearest_idle(request, index, ctx, taken)
             if chosen is None:
@@ -76,6 +122,28 @@ class NearestIdle:
             [timed] = time_candidates(request, [chosen], index.units, ctx, travel)
             pairs.append(AssignedPair(request.id, timed.unit.id, timed.eta_seconds))
         return Assignment(pairs=pairs, unassigned=unassigned)
+
+    @staticmethod
+    def _nearest_in(
+        request: RescueRequest,
+        units: Sequence[UnitSnapshot],
+        idle: list[int],
+        xyz: FloatArray,
+        free: BoolArray,
+        ctx: RuleContext,
+    ) -> tuple[int, float] | None:
+        """The nearest free idle unit passing the hard rules, as (position in ``idle``,
+        great-circle metres); equally near units in the order given."""
+        if not idle:
+            return None
+        diff = xyz - np.array(_xyz(request.point.lat, request.point.lon))
+        chord = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        order = np.argsort(chord, kind="stable").tolist()
+        free_list: list[bool] = free.tolist()
+        for c in order:
+            if free_list[c] and first_failure(request, units[idle[c]], ctx) is None:
+                return c, float(chord_to_arc_m(chord[c : c + 1])[0])
+        return None
 
     @staticmethod
     def _nearest_idle(

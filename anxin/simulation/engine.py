@@ -25,7 +25,7 @@ import datetime as dt
 import heapq
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -105,6 +105,22 @@ class _Unit:
         self.snap: UnitSnapshot
 
 
+def _replaced(snap: UnitSnapshot, **changes: object) -> UnitSnapshot:
+    """A copy of ``snap`` with some fields replaced, without running its validation again.
+
+    As ``dataclasses.replace``, for the simulator's own values of already-validated types
+    (a status member, an aware datetime, a point, a count ≥ 0): a month makes ~400,000 of
+    these, and ``__post_init__`` would check and coerce every field of every one.
+    """
+    new = object.__new__(UnitSnapshot)
+    for name in _SNAPSHOT_FIELDS:
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(snap, name))
+    return new
+
+
+_SNAPSHOT_FIELDS = tuple(f.name for f in fields(UnitSnapshot))
+
+
 def _crew(spec: UnitSpec) -> tuple[CrewMember, ...]:
     certs = {Skill.EV_HV: _HV_EXPIRY} if spec.hv_certified else {}
     return (CrewMember(f"{spec.id}-crew", certs),)
@@ -165,27 +181,44 @@ class Simulation:
         self.mean_service = scenario.service.mean * 60.0
         self.stay = scenario.after_service == "stay"
 
-    # -- fleet snapshots (rebuilt only when a unit changes, the engine's index only when needed)
+    # -- fleet snapshots (each unit's kept, replaced only when that unit changes)
 
     def _snapshot(self, u: _Unit, now: float, point: Point, status: UnitStatus,
                   until: float | None = None, at: Point | None = None) -> None:  # fmt: skip
         day = int(now // 86400.0)
         if day != u.day:
             u.day, u.jobs = day, 0
-        spec = u.spec
-        u.snap = UnitSnapshot(
-            id=spec.id,
+        # The unit's first snapshot is built (and validated) once; after that only the fields
+        # that change are replaced, with values of the validated types (no re-validation).
+        u.snap = _replaced(
+            u.snap,
             point=point,
-            kind=spec.kind,
-            capabilities=spec.capabilities,
             status=status,
-            crew=self.crews[u.n],
-            shift_start=spec.shift_start,
-            shift_end=spec.shift_end,
             busy_until=None if until is None else self._aware(until),
             busy_point=at,
             jobs_today=u.jobs,
         )
+        if status is UnitStatus.AVAILABLE:
+            self.idle[u.n] = u.snap
+        else:
+            self.idle.pop(u.n, None)
+        self.dirty = True
+
+    def _first_snapshot(self, u: _Unit) -> None:
+        spec = u.spec
+        u.day, u.jobs = 0, 0
+        u.snap = UnitSnapshot(
+            id=spec.id,
+            point=spec.base,
+            kind=spec.kind,
+            capabilities=spec.capabilities,
+            status=UnitStatus.AVAILABLE,
+            crew=self.crews[u.n],
+            shift_start=spec.shift_start,
+            shift_end=spec.shift_end,
+            jobs_today=0,
+        )
+        self.idle[u.n] = u.snap
         self.dirty = True
 
     def _aware(self, t: float) -> dt.datetime:
@@ -222,8 +255,10 @@ class Simulation:
         self.index: FleetIndex | None = None
         self.calls = 0
         self.last_relocation = -np.inf
+        #: The idle units' snapshots, in the order they became idle (kept by ``_snapshot``).
+        self.idle: dict[int, UnitSnapshot] = {}
         for u in self.units:
-            self._snapshot(u, 0.0, u.base, UnitStatus.AVAILABLE)
+            self._first_snapshot(u)
         self._schedule_shifts()
         ready = d.t + self.scenario.dispatch_delay_minutes * 60.0
         ready_list = ready.tolist()
@@ -315,16 +350,20 @@ class Simulation:
     def _decide(self, now: float) -> None:
         """Ask the production policy about every waiting request, commit pairs with idle units."""
         if self.waiting and self.n_idle > 0:
-            if self.dirty or self.index is None:
-                if self.policy.idle_only:
-                    fleet = [u.snap for u in self.units if u.phase == _IDLE]
-                else:
-                    fleet = [u.snap for u in self.units]
-                self.index = FleetIndex(fleet)
-                self.dirty = False
+            fleet: FleetIndex | list[UnitSnapshot]
+            if self.policy.idle_only:
+                # The policy looks only at idle units and takes a plain list without building
+                # an index (``NearestIdle``): hand it the idle units' kept snapshots, longest
+                # idle first (its tie-break between equally near units).
+                fleet = list(self.idle.values())
+            else:
+                if self.dirty or self.index is None:
+                    self.index = FleetIndex([u.snap for u in self.units])
+                    self.dirty = False
+                fleet = self.index
             self.calls += 1
             assignment = self.dispatcher.assign(
-                list(self.waiting.values()), self.index, now=self.epoch0 + now, travel=self.travel
+                list(self.waiting.values()), fleet, now=self.epoch0 + now, travel=self.travel
             )
             for request_id, unit_id, eta in assignment.pairs:
                 u = self.by_id[str(unit_id)]

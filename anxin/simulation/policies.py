@@ -24,8 +24,9 @@ class SimPolicy:
     dispatch: str
     relocate: bool
     description: str
-    #: The policy looks only at idle units (its own docstring says so): the simulator may
-    #: index just those, for the same answer at a fraction of the index-building cost.
+    #: The policy looks only at idle units (its own docstring says so): the simulator hands
+    #: it just those as a plain list, no index built per decision (``NearestIdle`` measures
+    #: them directly; equally near units go longest idle first).
     idle_only: bool = False
 
     @property

@@ -68,15 +68,11 @@ def lookup(request: HttpRequest) -> HttpResponse:
     customers: list[Customer] = []
     if len(term) >= 3:
         vin, phone = normalise_vin(term), normalise_phone(term)
+        match = Q(plate__iexact=term.upper()) | Q(vin=vin) | Q(owner__phone=phone)
+        if 6 <= len(vin) <= 8:  # the last digits of a VIN, as read off the windscreen
+            match |= Q(vin__endswith=vin)
         vehicles = list(
-            Vehicle.objects.restrict(request.user, "view")
-            .select_related("owner")
-            .filter(
-                Q(plate__iexact=term.upper())
-                | Q(vin=vin)
-                | Q(vin__endswith=vin if 6 <= len(vin) <= 8 else "\x00")
-                | Q(owner__phone=phone)
-            )[:10]
+            Vehicle.objects.restrict(request.user, "view").select_related("owner").filter(match)[:10]
         )
         customers = list(Customer.objects.restrict(request.user, "view").filter(phone=phone)[:10])
     rows = [{"pk": v.pk, "label": vehicle_label(v), "owner": v.owner_id} for v in vehicles]
