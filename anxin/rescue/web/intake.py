@@ -72,7 +72,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
         if 6 <= len(vin) <= 8:  # the last digits of a VIN, as read off the windscreen
             match |= Q(vin__endswith=vin)
         vehicles = list(
-            Vehicle.objects.restrict(request.user, "view").select_related("owner").filter(match)[:10]
+            Vehicle.objects.restrict(request.user, "view")
+            .select_related("owner")
+            .filter(match)[:10]
         )
         customers = list(Customer.objects.restrict(request.user, "view").filter(phone=phone)[:10])
     rows = [{"pk": v.pk, "label": vehicle_label(v), "owner": v.owner_id} for v in vehicles]
