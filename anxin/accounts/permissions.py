@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Q
 
 from .roles import CHANGE_ROLES, Role
 
@@ -65,7 +64,3 @@ def require(user: Any, obj: models.Model, action: str = "view") -> None:
 class RestrictedQuerySet(models.QuerySet):
     def restrict(self, user: Any, action: str = "view") -> RestrictedQuerySet:
         return restrict(self, user, action)
-
-
-def no_narrowing(user: Any) -> Q | None:
-    return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable
 
 from django.conf import settings
@@ -100,7 +99,3 @@ class IdempotencyMiddleware:
             body=response.content,
         )
         return response
-
-
-def describe(record: IdempotencyRecord) -> str:
-    return json.dumps({"key": record.key, "state": record.state, "status": record.status_code})

@@ -3,10 +3,10 @@
 import datetime as dt
 from typing import Annotated, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Strict
 
@@ -168,11 +168,7 @@ def get_job(request: HttpRequest, job_id: Id) -> Any:
 @router.post("/jobs", response={201: JobDetailOut})
 def create_job(request: HttpRequest, payload: JobIn) -> Any:
     """Intake from the desk, the app or a partner channel."""
-    from ninja import Status
-
     if not may_change(request.user, RescueJob):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("your role may not open rescue jobs")
     data = payload.dict(exclude={"vin", "region_id", "city_id", "customer_id", "vehicle_id"})
     region = _visible_ref(request, Region, payload.region_id, "region_id")

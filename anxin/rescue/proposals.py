@@ -97,7 +97,10 @@ def fleet_snapshots(units: list[RescueUnit], *, now: dt.datetime) -> list[d.Unit
         c.unit_id: c.passed for c in UnitDailyCheck.objects.filter(unit_id__in=ids, day=today)
     }
     current = {
-        j.unit_id: j for j in RescueJob.objects.filter(unit_id__in=ids, state__in=UNIT_BUSY_STATES)
+        j.unit_id: j
+        for j in RescueJob.objects.filter(
+            unit_id__in=ids, state__in=UNIT_BUSY_STATES
+        ).select_related("destination_outlet")
     }
     counts = dict(
         RescueJob.objects.filter(unit_id__in=ids, created_at__date=today)

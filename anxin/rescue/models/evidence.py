@@ -11,6 +11,16 @@ from anxin.accounts.permissions import RestrictedQuerySet
 from .jobs import RescueJob
 
 
+class OfJob(models.Model):
+    """A record that belongs to one rescue job: it is seen by whoever may see the job."""
+
+    objects = RestrictedQuerySet.as_manager()
+    region_lookup = "job__region"
+
+    class Meta:
+        abstract = True
+
+
 class ChecklistItem(models.TextChoices):
     WARNING_SIGN = "warning_sign", _("Warning sign placed")
     BELONGINGS = "belongings", _("Customer's belongings moved to safety")
@@ -23,7 +33,7 @@ class ChecklistItem(models.TextChoices):
 REQUIRED_CHECKLIST = (ChecklistItem.WARNING_SIGN, ChecklistItem.BELONGINGS, ChecklistItem.PROCEDURE)
 
 
-class JobPhoto(models.Model):
+class JobPhoto(OfJob):
     """A photo from the scene, re-encoded; EXIF time and place kept here, stripped from the file."""
 
     job = models.ForeignKey(RescueJob, on_delete=models.CASCADE, related_name="photos")
@@ -39,9 +49,6 @@ class JobPhoto(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = RestrictedQuerySet.as_manager()
-    region_lookup = "job__region"
-
     class Meta:
         ordering = ["uploaded_at"]
         verbose_name = _("on-site photo")
@@ -51,7 +58,7 @@ class JobPhoto(models.Model):
         return f"{self.job} photo {self.pk}"
 
 
-class JobNote(models.Model):
+class JobNote(OfJob):
     """A progress note from the crew or the desk."""
 
     job = models.ForeignKey(RescueJob, on_delete=models.CASCADE, related_name="notes")
@@ -60,9 +67,6 @@ class JobNote(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-
-    objects = RestrictedQuerySet.as_manager()
-    region_lookup = "job__region"
 
     class Meta:
         ordering = ["at"]
@@ -73,7 +77,7 @@ class JobNote(models.Model):
         return f"{self.job}: {self.text[:40]}"
 
 
-class JobChecklistTick(models.Model):
+class JobChecklistTick(OfJob):
     """One checklist item confirmed on site by a named crew member."""
 
     job = models.ForeignKey(RescueJob, on_delete=models.CASCADE, related_name="checklist")
@@ -82,9 +86,6 @@ class JobChecklistTick(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-
-    objects = RestrictedQuerySet.as_manager()
-    region_lookup = "job__region"
 
     class Meta:
         constraints = [
@@ -97,7 +98,7 @@ class JobChecklistTick(models.Model):
         return f"{self.job}: {self.item}"
 
 
-class ComplianceReview(models.Model):
+class ComplianceReview(OfJob):
     """二级审核: the regional manager's in-progress compliance review of the scene."""
 
     class Verdict(models.TextChoices):
@@ -112,9 +113,6 @@ class ComplianceReview(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = RestrictedQuerySet.as_manager()
-    region_lookup = "job__region"
-
     class Meta:
         ordering = ["at"]
         verbose_name = _("compliance review")
@@ -124,7 +122,7 @@ class ComplianceReview(models.Model):
         return f"{self.job}: {self.verdict}"
 
 
-class ConfirmationForm(models.Model):
+class ConfirmationForm(OfJob):
     """救援服务确认单: what was done, times and advice, signed by the customer (RSC-4)."""
 
     job = models.OneToOneField(RescueJob, on_delete=models.CASCADE, related_name="confirmation")
@@ -134,9 +132,6 @@ class ConfirmationForm(models.Model):
     signed_name = models.CharField(_("signed by"), max_length=100, blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = RestrictedQuerySet.as_manager()
-    region_lookup = "job__region"
 
     class Meta:
         verbose_name = _("rescue service confirmation form")
@@ -150,7 +145,7 @@ class ConfirmationForm(models.Model):
         return bool(self.signature_svg and self.signed_at)
 
 
-class FinalReview(models.Model):
+class FinalReview(OfJob):
     """三级审核: customer service's final review of the process and the customer's feedback."""
 
     job = models.OneToOneField(RescueJob, on_delete=models.CASCADE, related_name="final_review")
@@ -160,9 +155,6 @@ class FinalReview(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-
-    objects = RestrictedQuerySet.as_manager()
-    region_lookup = "job__region"
 
     class Meta:
         verbose_name = _("final review")
