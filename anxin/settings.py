@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "anxin.notifications",
     "anxin.commitments",
     "anxin.rescue",
+    "anxin.workshop",
+    "anxin.feedback",
+    "anxin.quality",
     "anxin.demo",
 ]
 

@@ -16,5 +16,8 @@ urlpatterns = [
     path("api/v1/", include("anxin.api.urls")),
     path("network/", include("anxin.network.urls")),
     path("rescue/", include("anxin.rescue.urls")),
+    path("workshop/", include("anxin.workshop.urls")),
+    path("feedback/", include("anxin.feedback.urls")),
+    path("quality/", include("anxin.quality.urls")),
     path("", core_views.home, name="home"),
 ]

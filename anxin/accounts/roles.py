@@ -15,6 +15,8 @@ class Role(models.TextChoices):
     QUALITY_AUDITOR = "quality_auditor", _("Quality auditor")
     EMERGENCY_COMMANDER = "emergency_commander", _("Emergency commander")
     ADMINISTRATOR = "administrator", _("Administrator")
+    TECHNICAL_EXPERT = "technical_expert", _("Technical expert (remote support)")
+    VOLUNTEER_SUPERVISOR = "volunteer_supervisor", _("Volunteer supervisor / third-party auditor")
 
 
 # Roles whose work spans the whole network; the others see their own region only.
@@ -29,7 +31,8 @@ PII_ROLES = frozenset(
 )
 
 # Which roles may change which master data (model label -> roles). Reads are governed by
-# region scope; writes additionally need the role to be listed here.
+# region scope; writes additionally need the role to be listed here. Feature apps add their
+# own models' entries from their AppConfig.ready() (``CHANGE_ROLES.update(...)``).
 CHANGE_ROLES: dict[str, frozenset[str]] = {
     "network.region": frozenset({Role.ADMINISTRATOR}),
     "network.city": frozenset({Role.ADMINISTRATOR}),

@@ -22,6 +22,7 @@ from anxin.accounts.roles import Role
 from anxin.api.base import Conflict
 from anxin.audit.changelog import change_for, record, snapshot
 from anxin.commitments.api import on_event, on_state
+from anxin.core.events import job_state_changed
 from anxin.network.choices import UnitStatus
 from anxin.network.models import RescueUnit
 
@@ -144,6 +145,15 @@ def perform(
         on_event(JOB_KIND, job.pk, t.target, at=at, attrs=clock_attrs(job))
         if t.target != JobState.CANCELLED:
             on_state(JOB_KIND, job.pk, t.target, at=at)
+        job_state_changed.send(
+            sender=RescueJob,
+            kind="rescue",
+            job=job,
+            state=t.target,
+            previous=source,
+            at=at,
+            actor=actor,
+        )
     return job
 
 

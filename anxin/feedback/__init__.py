@@ -1,0 +1,1 @@
+"""The customer feedback loop: ratings, complaints, callbacks, audits, improvement actions (FB, CB)."""

@@ -1,0 +1,1 @@
+"""Quality monitoring: KPI catalog, rollups, alert rules, dashboards, monthly report (KPI-1..5)."""

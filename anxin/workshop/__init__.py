@@ -1,0 +1,1 @@
+"""Workshop after-sales: appointments, work orders, three checks and one record (WS-1..9)."""
