@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "anxin.rescue",
     "anxin.workshop",
     "anxin.feedback",
+    "anxin.assurance",
     "anxin.quality",
     "anxin.demo",
 ]

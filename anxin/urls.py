@@ -18,6 +18,7 @@ urlpatterns = [
     path("rescue/", include("anxin.rescue.urls")),
     path("workshop/", include("anxin.workshop.urls")),
     path("feedback/", include("anxin.feedback.urls")),
+    path("assurance/", include("anxin.assurance.urls")),
     path("quality/", include("anxin.quality.urls")),
     path("", core_views.home, name="home"),
 ]

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 
 def register(api: NinjaAPI) -> None:
+    from anxin.assurance.api import router as assurance
     from anxin.customers.api import router as customers
     from anxin.feedback.api import router as feedback
     from anxin.network.api import router as network
@@ -23,3 +24,4 @@ def register(api: NinjaAPI) -> None:
     api.add_router("/workshop", workshop, tags=["workshop"])
     api.add_router("/feedback", feedback, tags=["feedback"])
     api.add_router("/quality", quality, tags=["quality"])
+    api.add_router("/assurance", assurance, tags=["assurance"])
