@@ -474,6 +474,16 @@ def test_the_clocks_include_renders_on_a_job_page(east):
     assert "clocks-table" not in empty
 
 
+def test_a_stopped_clock_shows_its_margin_not_time_left(east):
+    api.on_event("rescue", 101, "created", at=T0, attrs=emergency(east))
+    api.on_event("rescue", 101, "arrived", at=T0 + dt.timedelta(minutes=18))
+    with time_machine.travel(T0 + dt.timedelta(hours=3), tick=False):
+        html = Template("{% load commitments %}{% clocks 'rescue' 101 %}").render(Context())
+    assert "finished with 12m to spare" in html  # urban arrival, 30 min
+    assert "finished 3m late" in html  # response, 15 min
+    assert " left" not in html.replace("every", "")
+
+
 def test_clock_rows_are_bookkeeping_not_change_log(east):
     api.on_event("rescue", 101, "created", at=T0, attrs=emergency(east))
     assert ClockEvent.objects.count() == 3

@@ -21,8 +21,12 @@ from anxin.accounts.roles import Role
 from anxin.network.models import Region
 
 CATALOG = Path(settings.LOCALE_PATHS[0]) / "zh_Hans" / "LC_MESSAGES"
-PO = CATALOG / "django.po"
-MO = CATALOG / "django.mo"
+# The main catalog, and the feature apps' own catalogs (anxin/<app>/locale/); makemessages run
+# from anxin/ (`make messages`) writes each file's strings to the nearest locale directory.
+CATALOGS = [CATALOG] + sorted(
+    po.parent
+    for po in Path(settings.BASE_DIR, "anxin").glob("*/locale/zh_Hans/LC_MESSAGES/django.po")
+)
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +62,9 @@ def catalog_of(mo: Path) -> dict:
         return dict(gettext.GNUTranslations(f)._catalog)  # type: ignore[attr-defined]
 
 
-def test_the_chinese_catalog_is_complete_and_well_formed():
+@pytest.mark.parametrize("catalog", CATALOGS, ids=lambda c: c.parts[-4])
+def test_the_chinese_catalog_is_complete_and_well_formed(catalog):
+    PO = catalog / "django.po"
     result = run_msgfmt("--check", "--statistics", "-o", "/dev/null", str(PO))
     report = result.stderr.strip()
     assert result.returncode == 0, report
@@ -67,7 +73,9 @@ def test_the_chinese_catalog_is_complete_and_well_formed():
     )
 
 
-def test_the_compiled_catalog_matches_the_po_file(tmp_path):
+@pytest.mark.parametrize("catalog", CATALOGS, ids=lambda c: c.parts[-4])
+def test_the_compiled_catalog_matches_the_po_file(catalog, tmp_path):
+    PO, MO = catalog / "django.po", catalog / "django.mo"
     compiled = tmp_path / "django.mo"
     result = run_msgfmt("--check-format", "-o", str(compiled), str(PO))
     assert result.returncode == 0, result.stderr

@@ -55,6 +55,7 @@ class ClockView:
     met: bool | None
     next_fire_at: dt.datetime | None
     calendar: str
+    stopped_at: dt.datetime | None = None
 
 
 def _aware(at: dt.datetime) -> dt.datetime:
@@ -379,6 +380,7 @@ def _view(clock: Clock, now: dt.datetime, engines: dict[str, WorkingCalendar]) -
         met=clock.met,
         next_fire_at=clock.next_fire_at if clock.is_open else None,
         calendar=name,
+        stopped_at=clock.stopped_at if clock.state != ClockState.PAUSED else None,
     )
 
 
