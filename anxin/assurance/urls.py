@@ -1,3 +1,5 @@
+from .web.urls import urlpatterns as page_urls
+
 app_name = "assurance"
 
-urlpatterns: list = []
+urlpatterns = [*page_urls]

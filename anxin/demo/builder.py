@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from anxin.accounts.models import User
 from anxin.accounts.roles import Role
+from anxin.assurance.demo import build_assurance  # noqa: E402,I001
 from anxin.audit.changelog import change_for, record, snapshot
+from anxin.feedback.demo import build_feedback  # noqa: E402,I001
 from anxin.network.choices import AreaType, UnitCapability, UnitKind, UnitStatus
 from anxin.network.models import (
     City,
@@ -30,6 +32,8 @@ from anxin.network.models import (
     RescueUnit,
 )
 from anxin.people.models import Certification, Skill, Staff
+from anxin.quality.demo import build_quality  # noqa: E402,I001
+from anxin.workshop.demo import build_workshop
 
 from . import catalog
 from .catalog import near, unique
@@ -269,6 +273,7 @@ OFFICE_STAFF = (
     (Role.QUALITY_AUDITOR, "east", None, 1),
     (Role.EMERGENCY_COMMANDER, "east", None, 1),
     (Role.ADMINISTRATOR, "east", None, 1),
+    (Role.TECHNICAL_EXPERT, "east", None, 1),
 )
 CREW_PER_UNIT = 2
 
@@ -404,8 +409,12 @@ LOGINS = (
     Login("commander", Role.EMERGENCY_COMMANDER),
     Login("admin", Role.ADMINISTRATOR),
     Login("dispatcher_south", Role.DISPATCHER, "south"),
+    Login("expert", Role.TECHNICAL_EXPERT),
 )
-DEMO_USERNAMES = tuple(login.username for login in LOGINS)
+# Logins that stand for no staff member, created by a feature's own step: the volunteer
+# supervisor (a car owners' representative) is made by the assurance demo.
+FEATURE_LOGINS = ("supervisor",)
+DEMO_USERNAMES = tuple(login.username for login in LOGINS) + FEATURE_LOGINS
 
 
 def build_logins(demo: Demo) -> None:
@@ -459,6 +468,10 @@ STEPS: tuple[Callable[[Demo], None], ...] = (
     build_daily_checks,
     build_rescue_history,
     build_open_jobs,
+    build_workshop,
+    build_feedback,
+    build_assurance,
+    build_quality,  # keep last: rebuilds the KPI rollups from every step above
 )
 
 

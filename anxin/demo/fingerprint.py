@@ -50,7 +50,16 @@ MODELS = (
 SKIPPED_FIELDS = frozenset({"password", "last_login", "tracking_token"})
 # Keys held as plain values rather than foreign keys: clocks name their job by kind and id
 # text, and keep the job's region id in their attributes.
-JOB_MODELS = {"rescue": "rescue.rescuejob"}
+# Clock job kinds (commitments.Clock.job_kind) and the model whose id their job_id holds.
+JOB_MODELS = {
+    "rescue": "rescue.rescuejob",
+    "work_order": "workshop.workorder",
+    "appointment": "workshop.appointment",
+    "expert_request": "workshop.expertrequest",
+    "complaint": "feedback.complaint",
+    "callback": "assurance.callback",
+    "quality_review": "quality.reviewtask",
+}
 
 
 def fingerprint() -> str:

@@ -27,6 +27,7 @@ from .engine import propose
 from .explain import Reason
 from .index import FleetIndex
 from .joint import assign_jointly
+from .live import LiveFleet
 from .policies import POLICIES, BestEta, JointEta, NearestIdle, Policy
 from .rules import RULES, RuleContext, RuleResult, RuleSpec
 from .travel import HaversineModel, OsrmTableProvider, TravelTimeProvider
@@ -44,6 +45,7 @@ __all__ = [
     "HaversineModel",
     "Id",
     "JointEta",
+    "LiveFleet",
     "NearestIdle",
     "Need",
     "OsrmTableProvider",

@@ -112,10 +112,14 @@ class RescueRequest:
     powertrain: Powertrain = Powertrain.ICE
 
     def __post_init__(self) -> None:
-        # Coerce plain strings from the database or the simulator, refusing unknown values.
-        object.__setattr__(self, "area", Area(self.area))
-        object.__setattr__(self, "powertrain", Powertrain(self.powertrain))
-        object.__setattr__(self, "needs", frozenset(self.needs))
+        # Coerce plain strings from the database or the simulator, refusing unknown values
+        # (values already of the right type are kept: the simulator builds ~10⁵ of these).
+        if type(self.area) is not Area:
+            object.__setattr__(self, "area", Area(self.area))
+        if type(self.powertrain) is not Powertrain:
+            object.__setattr__(self, "powertrain", Powertrain(self.powertrain))
+        if type(self.needs) is not frozenset:
+            object.__setattr__(self, "needs", frozenset(self.needs))
         if self.created_at is not None and self.created_at.utcoffset() is None:
             raise ValueError("created_at must be an aware datetime")
         if self.priority < 0:

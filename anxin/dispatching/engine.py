@@ -114,12 +114,16 @@ def _feasible_nearest(
     """
     feasible: list[tuple[int, float]] = []
     rejections: list[Rejection] = []
-    units, table = index.units, index.table
+    units, table, ids = index.units, index.table, index.table.ids
     point = to_xyz(np.array([request.point.lat]), np.array([request.point.lon]))[0]
     rounds = _Rounds(index, point, min(len(index), max(FIRST_QUERY, 2 * wanted)))
+    # Off shift: a unit setting off now fails ``on_shift`` by its shift hours alone, so one
+    # verdict of the rule function serves every unit with the same hours (kept per call).
+    off_shift: dict[tuple[object, object], tuple[str, RuleResult]] = {}
+    now_us = epoch_us(ctx.now)
     for chord, found in rounds:
         if exclude:
-            kept = np.array([table.ids[i] not in exclude for i in found.tolist()], dtype=np.bool_)
+            kept = np.array([ids[i] not in exclude for i in found.tolist()], dtype=np.bool_)
             chord, found = chord[kept], found[kept]
         codes, shared = table.screen(request, ctx, found)
         distances = chord_to_arc_m(chord).tolist()
@@ -128,16 +132,30 @@ def _feasible_nearest(
         ):
             if verdict is not None and not verdict.ok:
                 # A classed rule, judged by its function on a unit of the same class.
-                rejections.append(Rejection(table.ids[i], HARD_RULES[code].name, verdict.reason))
+                rejections.append(Rejection(ids[i], HARD_RULES[code].name, verdict.reason))
                 continue
-            failure = _confirmed_failure(request, units[i], ctx, code)
+            unit = units[i]
+            if code == _ON_SHIFT and not (table.chained[i] and table.busy_us[i] > now_us):
+                hours = (unit.shift_start, unit.shift_end)
+                failure = off_shift.get(hours)
+                if failure is None:
+                    failure = _confirmed_failure(request, unit, ctx, code)
+                    if failure is not None and failure[0] == "on_shift":
+                        off_shift[hours] = failure
+                if failure is not None:
+                    rejections.append(Rejection(ids[i], failure[0], failure[1].reason))
+                    continue
+            failure = _confirmed_failure(request, unit, ctx, code)
             if failure is None:
                 feasible.append((i, distance))
             else:
-                rejections.append(Rejection(table.ids[i], failure[0], failure[1].reason))
+                rejections.append(Rejection(ids[i], failure[0], failure[1].reason))
         if len(feasible) >= wanted:
             break
     return feasible, rejections
+
+
+_ON_SHIFT = next(c for c, rule in enumerate(HARD_RULES) if rule.name == "on_shift")
 
 
 class _Rounds:
@@ -266,13 +284,20 @@ def _model_in_one_offset(
     travel: TravelTimeProvider,
 ) -> bool:
     """Whether the vectorised timing gives what :func:`time_candidates` would: the default
-    model in the dispatch zone, and that zone at one UTC offset until the last departure."""
-    if type(travel) is not HaversineModel or travel.tz != ctx.tz:
+    model, in the dispatch zone or in a zone with the same UTC offset (the simulator's fixed
+    +08:00 for Asia/Shanghai), and that offset unchanged until the last departure."""
+    if type(travel) is not HaversineModel:
         return False
     idx = np.array([i for i, _ in feasible], dtype=np.intp)
     last_us = int(np.max(np.where(index.table.chained[idx], index.table.busy_us[idx], 0)))
     last = ctx.now + dt.timedelta(microseconds=max(0, last_us - epoch_us(ctx.now)))
-    return ctx.now.astimezone(ctx.tz).utcoffset() == last.astimezone(ctx.tz).utcoffset()
+    offset = ctx.now.astimezone(ctx.tz).utcoffset()
+    if travel.tz != ctx.tz and (
+        ctx.now.astimezone(travel.tz).utcoffset() != offset
+        or last.astimezone(travel.tz).utcoffset() != offset
+    ):
+        return False
+    return last.astimezone(ctx.tz).utcoffset() == offset
 
 
 def _proposal(

@@ -25,13 +25,17 @@ from .rules import HARD_RULES, RuleContext
 BoolMatrix = NDArray[np.bool_]
 
 
+_PAIR_RULES = tuple(rule for rule in HARD_RULES if rule.scope == "pair")
+
+
 def need_key(request: RescueRequest) -> tuple[Hashable, ...]:
     """What the pair rules look at in ``request`` (the request itself for a rule without a
     ``request_key``, so such a request is a class of its own)."""
     return tuple(
-        rule.request_key(request) if rule.request_key is not None else id(request)
-        for rule in HARD_RULES
-        if rule.scope == "pair"
+        [
+            rule.request_key(request) if rule.request_key is not None else id(request)
+            for rule in _PAIR_RULES
+        ]
     )
 
 

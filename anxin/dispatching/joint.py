@@ -25,6 +25,7 @@ solves, and every later graph holds the pairs of the last solve, so it can only 
    the current pairs plus these links are solved (so exchanges chain into cycles: a unit from
    the east goes to the request on the east side, the nearest units to the most urgent
    requests). Repeated while a round still lowers the total by more than ``IMPROVE_MIN``.
+   Only the requests with such a link can move in a round, so only they are solved.
 
 The graphs stay at a few links per request however the demand is placed; the price is
 optimality (see ``docs/benchmarks.md`` for the measured gap to the dense optimum).
@@ -65,6 +66,8 @@ IMPROVE_ROUNDS = 12
 IMPROVE_MIN = 1e-3
 #: Widening rounds at most for requests left waiting.
 MAX_ROUNDS = 12
+#: The matching solver's cost resolution (seconds of weighted ETA).
+COST_RESOLUTION_S = 1.0
 
 
 def assign_jointly(
@@ -111,15 +114,22 @@ def assign_jointly(
             np.concatenate((unit_of[held], units, near_units)),
         )
     for _ in range(IMPROVE_ROUNDS):
-        held = np.flatnonzero(unit_of >= 0)
         rows, units = batch.swap_links(unit_of)
         if rows.size == 0:
             break
-        unit_of, eta_of, better = batch.solve(
-            np.concatenate((held, rows)), np.concatenate((unit_of[held], units))
+        # Only the requests with an exchange link can move, and they can only take each
+        # other's units (every link of the round goes to a unit one of them holds): solve
+        # that part alone; everyone else keeps their unit.
+        moving = np.unique(rows)
+        before = float(batch.price(moving, unit_of[moving])[1].sum())
+        part_unit, part_eta, after = batch.solve(
+            np.concatenate((moving, rows)), np.concatenate((unit_of[moving], units))
         )
-        gain, total = total - better, better
-        if int((unit_of >= 0).sum()) == held.size and gain <= IMPROVE_MIN * abs(total):
+        still_served = bool(np.all(part_unit[moving] >= 0))
+        unit_of[moving], eta_of[moving] = part_unit[moving], part_eta[moving]
+        gain = before - after
+        total -= gain
+        if still_served and gain <= IMPROVE_MIN * abs(total):
             break
     served = np.flatnonzero(unit_of >= 0)
     _confirm(batch, served, unit_of[served])
@@ -298,7 +308,8 @@ class _Batch:
         return np.concatenate((mine, other)), np.concatenate((unit_of[other], unit_of[mine]))
 
     def solve(self, rows: IntArray, units: IntArray) -> tuple[IntArray, FloatArray, float]:
-        """Matching on these links: each request's unit (-1: waits) and ETA, and the total."""
+        """Matching on these links: each request's unit (-1: waits) and ETA, and the total
+        (of the requests in ``rows``)."""
         n = len(self.requests)
         unit_of = np.full(n, -1, dtype=np.intp)
         eta_of = np.zeros(n, dtype=np.float64)
@@ -365,14 +376,22 @@ def _match(
     rows: IntArray, units: IntArray, costs: FloatArray, weights: FloatArray
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Minimum-weight matching of the links, each request also offered its own wait option:
-    the matched (request, unit) pairs and the position of each among the links."""
+    the matched (request, unit) pairs and the position of each among the links.
+
+    The solver sees the costs rounded to ``COST_RESOLUTION_S`` (whole seconds; the travel
+    model's own error is minutes): in a hotspot many links cost nearly the same, and LAPJVsp
+    needs fewer augmentations on the rounded values. The totals and ETAs returned are exact.
+    The wait options stay even where every request could be served: without them the graph
+    can be square, where scipy's LAPJVsp was seen not to terminate on these graphs.
+    """
     requests, row_of = np.unique(rows, return_inverse=True)
     touched, col_of = np.unique(units, return_inverse=True)
     m = requests.size
     # Leaving a request waiting must cost more than any rearrangement of real links could save.
     big = (float(costs.max()) + 1.0) * (m + 1)
     dummy_cols = touched.size + np.arange(m)
-    data = np.concatenate((costs + 1.0, weights[requests] * big))  # +1: zero means "no edge"
+    solver_costs = np.round(costs / COST_RESOLUTION_S) * COST_RESOLUTION_S
+    data = np.concatenate((solver_costs + 1.0, weights[requests] * big))  # +1: 0 is "no edge"
     graph = csr_array(
         (data, (np.concatenate((row_of, np.arange(m))), np.concatenate((col_of, dummy_cols)))),
         shape=(m, touched.size + m),

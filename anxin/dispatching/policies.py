@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .domain import (
+    Area,
     AssignedPair,
     Assignment,
     Id,
@@ -28,8 +29,9 @@ from .domain import (
 from .engine import as_aware, propose, time_candidates
 from .index import FleetIndex, as_index, chord_to_arc_m, to_xyz
 from .joint import DEFAULT_K, assign_jointly
+from .live import LiveFleet, xyz_of
 from .rules import RuleContext, first_failure
-from .travel import SHANGHAI, FloatArray, TravelTimeProvider
+from .travel import SHANGHAI, FloatArray, HaversineModel, TravelTimeProvider
 
 BoolArray = NDArray[np.bool_]
 
@@ -42,7 +44,7 @@ class Policy(Protocol):
     def assign(
         self,
         requests: Sequence[RescueRequest],
-        fleet: FleetIndex | Sequence[UnitSnapshot],
+        fleet: FleetIndex | LiveFleet | Sequence[UnitSnapshot],
         *,
         now: dt.datetime | float,
         travel: TravelTimeProvider,
@@ -53,6 +55,8 @@ class Policy(Protocol):
 
 def first_come(requests: Sequence[RescueRequest]) -> list[RescueRequest]:
     """Requests in the order they came in (creation time, then the order given)."""
+    if len(requests) < 2:
+        return list(requests)
     far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
     order = sorted(enumerate(requests), key=lambda p: (p[1].created_at or far_past, p[0]))
     return [request for _, request in order]
@@ -66,14 +70,20 @@ def _xyz(lat: float, lon: float) -> tuple[float, float, float]:
     return x, y, z
 
 
+#: Dot products of points on the sphere (m²) within this of the largest are measured again by
+#: the chord: far above the dot product's rounding, far below any real difference in distance.
+_DOT_SLACK = 1.0
+
+
 class NearestIdle:
     """Baseline: first come, first served; the nearest idle unit by straight line that passes
     the hard rules (no waiting for a busy unit, no travel-time model in the choice).
 
-    Given a :class:`~.index.FleetIndex` it walks the k-d tree; given a plain list (the
-    simulator's idle units) it measures the idle units directly with numpy, no tree built per
-    call, and takes equally near units in the order listed (the tree's order among exact ties
-    is its own).
+    Given a :class:`~.index.FleetIndex` it walks the k-d tree; given a plain list it measures
+    the idle units directly with numpy, no tree built per call, and takes equally near units
+    in the order listed (the tree's order among exact ties is its own); given a
+    :class:`~.live.LiveFleet` (the simulator's fleet) it works on the columns, equally near
+    units longest idle first.
     """
 
     name: str = "nearest-idle"
@@ -84,12 +94,14 @@ class NearestIdle:
     def assign(
         self,
         requests: Sequence[RescueRequest],
-        fleet: FleetIndex | Sequence[UnitSnapshot],
+        fleet: FleetIndex | LiveFleet | Sequence[UnitSnapshot],
         *,
         now: dt.datetime | float,
         travel: TravelTimeProvider,
     ) -> Assignment:
         ctx = RuleContext(as_aware(now), self.tz)
+        if isinstance(fleet, LiveFleet):
+            return self._assign_live(requests, fleet, ctx, travel)
         pairs: list[AssignedPair] = []
         unassigned: list[Id] = []
         if not isinstance(fleet, FleetIndex):
@@ -121,6 +133,72 @@ class NearestIdle:
             taken.add(chosen[0])
             [timed] = time_candidates(request, [chosen], index.units, ctx, travel)
             pairs.append(AssignedPair(request.id, timed.unit.id, timed.eta_seconds))
+        return Assignment(pairs=pairs, unassigned=unassigned)
+
+    @staticmethod
+    def _assign_live(
+        requests: Sequence[RescueRequest],
+        fleet: LiveFleet,
+        ctx: RuleContext,
+        travel: TravelTimeProvider,
+    ) -> Assignment:
+        """The same choice on a :class:`~.live.LiveFleet`'s columns: idle units passing the
+        class-judged rules and the shift, nearest first (the largest dot product of points on
+        the sphere is the shortest chord), equally near ones longest idle first. The columns
+        judge the hard rules by the rule functions, one unit per class; where they cannot
+        judge them all (``LiveFleet.exact``), each unit chosen is confirmed on its snapshot."""
+        pairs: list[AssignedPair] = []
+        unassigned: list[Id] = []
+        taken: list[int] = []
+        xyz = fleet.xyz
+        fast = type(travel) is HaversineModel
+        confirm = not fleet.exact
+        for request in first_come(requests):
+            here = np.array(xyz_of(request.point))
+            closeness = xyz.dot(here)
+            # Not idle, failing a hard rule, or taken by an earlier request: not a candidate.
+            out = fleet.fails(request, ctx, idle_only=True)
+            np.putmask(closeness, out, -np.inf)
+            if taken:
+                closeness[taken] = -np.inf
+            chosen = -1
+            while True:
+                j = int(closeness.argmax())
+                best = closeness[j]
+                if best == -np.inf:
+                    break
+                near = closeness >= best - _DOT_SLACK
+                if np.count_nonzero(near) > 1:
+                    # Nearly as close by the dot product (whose rounding is ~0.02 m² on
+                    # the Earth's sphere): measure those few exactly, by the chord; equally
+                    # near ones go longest idle first.
+                    few = near.nonzero()[0]
+                    diff = xyz[few] - here
+                    chord2 = np.einsum("ij,ij->i", diff, diff)
+                    few = few[chord2 == chord2.min()]
+                    j = int(few[fleet.since[few].argmin()])
+                if not confirm or first_failure(request, fleet.snapshot(j), ctx) is None:
+                    chosen = j
+                    break
+                closeness[j] = -np.inf  # the rule functions disagree with the columns: next
+            if chosen < 0:
+                unassigned.append(request.id)
+                continue
+            taken.append(chosen)
+            if fast:
+                assert isinstance(travel, HaversineModel)
+                # An idle unit sets off now, from where it stands.
+                eta = travel.seconds(
+                    fleet.point[chosen],
+                    request.point,
+                    ctx.now.timestamp(),
+                    remote=request.area is Area.REMOTE,
+                )
+            else:
+                unit = fleet.snapshot(chosen)
+                [timed] = time_candidates(request, [(0, 0.0)], [unit], ctx, travel)
+                eta = timed.eta_seconds
+            pairs.append(AssignedPair(request.id, fleet.ids[chosen], eta))
         return Assignment(pairs=pairs, unassigned=unassigned)
 
     @staticmethod
@@ -174,12 +252,12 @@ class BestEta:
     def assign(
         self,
         requests: Sequence[RescueRequest],
-        fleet: FleetIndex | Sequence[UnitSnapshot],
+        fleet: FleetIndex | LiveFleet | Sequence[UnitSnapshot],
         *,
         now: dt.datetime | float,
         travel: TravelTimeProvider,
     ) -> Assignment:
-        index = as_index(fleet)
+        index = fleet.index() if isinstance(fleet, LiveFleet) else as_index(fleet)
         taken: set[Id] = set()
         pairs: list[AssignedPair] = []
         unassigned: list[Id] = []
@@ -208,13 +286,18 @@ class JointEta:
     def assign(
         self,
         requests: Sequence[RescueRequest],
-        fleet: FleetIndex | Sequence[UnitSnapshot],
+        fleet: FleetIndex | LiveFleet | Sequence[UnitSnapshot],
         *,
         now: dt.datetime | float,
         travel: TravelTimeProvider,
     ) -> Assignment:
         return assign_jointly(
-            requests, fleet, now=now, travel=travel, k_candidates=self.k_candidates, tz=self.tz
+            requests,
+            fleet.index() if isinstance(fleet, LiveFleet) else fleet,
+            now=now,
+            travel=travel,
+            k_candidates=self.k_candidates,
+            tz=self.tz,
         )
 
 

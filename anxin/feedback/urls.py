@@ -1,3 +1,5 @@
 app_name = "feedback"
 
-urlpatterns: list = []
+from .web.urls import urlpatterns  # noqa: E402
+
+__all__ = ["app_name", "urlpatterns"]

@@ -30,6 +30,8 @@ from .scenario import Scenario, ScenarioError, load_scenario, scenario_to_json
 from .study import Runner, compare, size_fleet
 
 SUBCOMMANDS = ("compare", "size", "export")
+#: ``size`` tries every candidate on this many days first, then the best few in full.
+SCREEN_DAYS = 3.0
 
 
 def main(argv: list[str]) -> int:
@@ -164,11 +166,30 @@ def _size(argv: list[str]) -> int:
     parser.add_argument("--target-p90", type=float, default=30.0, help="minutes")
     parser.add_argument("--max-added", type=int, default=40)
     parser.add_argument("--write", type=Path, help="write the sized scenario here")
+    parser.add_argument(
+        "--screen-days",
+        type=float,
+        default=SCREEN_DAYS,
+        help=f"try every candidate on this many days first (default {SCREEN_DAYS:g}; "
+        "0: try every candidate on the full run)",
+    )
+    parser.add_argument(
+        "--finalists", type=int, default=3, help="candidates per step run in full (default 3)"
+    )
     args = parser.parse_args(argv)
     scenario = _scenario(args)
     if args.policy not in SIM_POLICIES:
         raise ScenarioError("--policy", f"unknown policy {args.policy!r}")
+    if args.screen_days < 0:
+        raise ScenarioError("--screen-days", "must be ≥ 0")
+    if args.finalists < 1:
+        raise ScenarioError("--finalists", "must be at least 1")
     runner = Runner(scenario, args.replications)
+    screen = None
+    if args.screen_days > 0 and (args.screen_days < scenario.days or args.replications > 1):
+        # The screen: a shorter run (one replication) of the same scenario, with its own
+        # common random numbers shared by every candidate.
+        screen = Runner(scenario.with_days(min(args.screen_days, scenario.days)), 1)
     with tqdm(desc="sizing", unit="step", file=sys.stderr, disable=None) as bar:
         result = size_fleet(
             runner,
@@ -176,6 +197,8 @@ def _size(argv: list[str]) -> int:
             target_mean_min=args.target_mean,
             target_p90_min=args.target_p90,
             max_added=args.max_added,
+            screen=screen,
+            finalists=args.finalists,
             progress=bar.update,
         )
     fleet = result.pop("fleet")

@@ -23,17 +23,18 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
 from anxin.dispatching import (
     Area,
     CrewMember,
-    FleetIndex,
     HaversineModel,
+    LiveFleet,
     Point,
     RescueRequest,
     Skill,
@@ -54,7 +55,7 @@ RELOCATION_EVERY_S = 120.0
 _HV_EXPIRY = dt.date(2099, 12, 31)
 
 _IDLE, _BUSY, _RETURNING = 0, 1, 2
-_ON_SCENE, _DONE, _HOME, _SHIFT = 0, 1, 2, 3
+_DONE, _HOME, _SHIFT = 1, 2, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,34 +92,17 @@ class RunResult:
 
 
 class _Unit:
-    __slots__ = ("base", "busy", "day", "jobs", "job", "n", "phase", "post", "snap", "spec")
+    __slots__ = ("base", "day", "jobs", "job", "n", "phase", "post", "scene", "spec")
 
     def __init__(self, n: int, spec: UnitSpec) -> None:
         self.n, self.spec = n, spec
         self.base = spec.base
         self.post = spec.base
+        self.scene = spec.base
         self.phase = _IDLE
         self.job = -1
-        self.busy = 0.0
         self.day = -1
         self.jobs = 0
-        self.snap: UnitSnapshot
-
-
-def _replaced(snap: UnitSnapshot, **changes: object) -> UnitSnapshot:
-    """A copy of ``snap`` with some fields replaced, without running its validation again.
-
-    As ``dataclasses.replace``, for the simulator's own values of already-validated types
-    (a status member, an aware datetime, a point, a count ≥ 0): a month makes ~400,000 of
-    these, and ``__post_init__`` would check and coerce every field of every one.
-    """
-    new = object.__new__(UnitSnapshot)
-    for name in _SNAPSHOT_FIELDS:
-        object.__setattr__(new, name, changes[name] if name in changes else getattr(snap, name))
-    return new
-
-
-_SNAPSHOT_FIELDS = tuple(f.name for f in fields(UnitSnapshot))
 
 
 def _crew(spec: UnitSpec) -> tuple[CrewMember, ...]:
@@ -152,8 +136,34 @@ def shift_seconds_by_hour(spec: UnitSpec) -> FloatArray:
     return result
 
 
+def busy_by_hour(
+    start: FloatArray, end: FloatArray, unit: IntArray, n_units: int
+) -> tuple[FloatArray, FloatArray]:
+    """Busy seconds per unit and per local hour of the day, of the intervals
+    ``[start, end)`` (seconds from local midnight of the first day; empty ones count 0)."""
+    per_unit: FloatArray = np.bincount(
+        unit, weights=np.maximum(end - start, 0.0), minlength=n_units
+    ).astype(np.float64)
+    hourly: FloatArray = np.zeros(24, dtype=np.float64)
+    a = start.copy()
+    active = a < end
+    while active.any():  # one pass per hour boundary crossed (jobs last minutes to hours)
+        slot = np.floor(a[active] / 3600.0)
+        edge = np.minimum(end[active], (slot + 1.0) * 3600.0)
+        np.add.at(hourly, slot.astype(np.intp) % 24, edge - a[active])
+        a[active] = edge
+        active = a < end
+    return per_unit, hourly
+
+
 class Simulation:
-    """One run of a scenario under a policy; :meth:`run` returns a :class:`RunResult`."""
+    """One run of a scenario under a policy; :meth:`run` returns a :class:`RunResult`.
+
+    The fleet is a production :class:`~anxin.dispatching.LiveFleet`: each unit's row changes
+    when the unit changes (dispatched, done, driving back, back at its post), and every
+    decision hands the policy that same fleet (``nearest-idle`` works on its columns; the
+    ETA policies get its snapshot index, rebuilt only after a change).
+    """
 
     def __init__(
         self,
@@ -181,33 +191,26 @@ class Simulation:
         self.mean_service = scenario.service.mean * 60.0
         self.stay = scenario.after_service == "stay"
 
-    # -- fleet snapshots (each unit's kept, replaced only when that unit changes)
+    # -- the fleet (one LiveFleet row per unit, changed when the unit changes)
 
-    def _snapshot(self, u: _Unit, now: float, point: Point, status: UnitStatus,
-                  until: float | None = None, at: Point | None = None) -> None:  # fmt: skip
+    def _set(self, u: _Unit, now: float, point: Point, status: UnitStatus,
+             until: float | None = None, at: Point | None = None) -> None:  # fmt: skip
         day = int(now // 86400.0)
         if day != u.day:
             u.day, u.jobs = day, 0
-        # The unit's first snapshot is built (and validated) once; after that only the fields
-        # that change are replaced, with values of the validated types (no re-validation).
-        u.snap = _replaced(
-            u.snap,
-            point=point,
+        self.fleet.update(
+            u.n,
             status=status,
-            busy_until=None if until is None else self._aware(until),
+            point=point,
+            busy_until=None if until is None else self.epoch0 + until,
             busy_point=at,
             jobs_today=u.jobs,
         )
-        if status is UnitStatus.AVAILABLE:
-            self.idle[u.n] = u.snap
-        else:
-            self.idle.pop(u.n, None)
-        self.dirty = True
 
-    def _first_snapshot(self, u: _Unit) -> None:
+    def _first_snapshot(self, u: _Unit) -> UnitSnapshot:
         spec = u.spec
         u.day, u.jobs = 0, 0
-        u.snap = UnitSnapshot(
+        return UnitSnapshot(
             id=spec.id,
             point=spec.base,
             kind=spec.kind,
@@ -218,23 +221,36 @@ class Simulation:
             shift_end=spec.shift_end,
             jobs_today=0,
         )
-        self.idle[u.n] = u.snap
-        self.dirty = True
 
     def _aware(self, t: float) -> dt.datetime:
         return dt.datetime.fromtimestamp(self.epoch0 + t, SHANGHAI)
 
-    def _request(self, i: int) -> RescueRequest:
+    def _requests(self) -> Callable[[int], RescueRequest]:
+        """A builder of request ``i`` from the demand arrays (read once as plain lists)."""
         d = self.demand
-        needs = frozenset(name for name in KNOWN_NEEDS if d.needs[name][i])
-        return RescueRequest(
-            id=i,
-            point=Point(float(d.lat[i]), float(d.lon[i])),
-            fault="breakdown",
-            needs=needs,
-            area=Area.REMOTE if d.remote[i] else Area.URBAN,
-            created_at=self._aware(float(d.t[i])),
-        )
+        lat, lon, remote = d.lat.tolist(), d.lon.tolist(), d.remote.tolist()
+        code = np.zeros(len(d), dtype=np.intp)
+        for bit, name in enumerate(KNOWN_NEEDS):
+            code |= d.needs[name].astype(np.intp) << bit
+        needs_of = {
+            c: frozenset(name for bit, name in enumerate(KNOWN_NEEDS) if c >> bit & 1)
+            for c in range(1 << len(KNOWN_NEEDS))
+        }
+        codes: list[int] = code.tolist()
+        times: list[float] = d.t.tolist()
+        epoch0 = self.epoch0
+
+        def request(i: int) -> RescueRequest:
+            return RescueRequest(
+                id=i,
+                point=Point(lat[i], lon[i]),
+                fault="breakdown",
+                needs=needs_of[codes[i]],
+                area=Area.REMOTE if remote[i] else Area.URBAN,
+                created_at=dt.datetime.fromtimestamp(epoch0 + times[i], SHANGHAI),
+            )
+
+        return request
 
     # -- the run
 
@@ -247,45 +263,45 @@ class Simulation:
         self.on_scene = np.full(n, np.nan)
         self.done = np.full(n, np.nan)
         self.unit_of = np.full(n, -1, dtype=np.intp)
-        self.hourly_busy = np.zeros(24)
+        self.service = d.service_s.tolist()
         self.heap: list[tuple[float, int, int, int]] = []
         self.seq = 0
         self.waiting: dict[int, RescueRequest] = {}
         self.n_idle = len(self.units)
-        self.index: FleetIndex | None = None
         self.calls = 0
         self.last_relocation = -np.inf
-        #: The idle units' snapshots, in the order they became idle (kept by ``_snapshot``).
-        self.idle: dict[int, UnitSnapshot] = {}
-        for u in self.units:
-            self._first_snapshot(u)
+        self.fleet = LiveFleet([self._first_snapshot(u) for u in self.units])
         self._schedule_shifts()
+        request = self._requests()
         ready = d.t + self.scenario.dispatch_delay_minutes * 60.0
         ready_list = ready.tolist()
-        heap = self.heap
-        pop = heapq.heappop
+        heap, waiting = self.heap, self.waiting
+        pop, unit_event, decide = heapq.heappop, self._unit_event, self._decide
         limit = self.horizon + DRAIN_SECONDS
+        progress = self.progress
         next_i, events = 0, 0
         while True:
-            t_arrival = ready_list[next_i] if next_i < n else np.inf
+            t_arrival = ready_list[next_i] if next_i < n else math.inf
             if heap and heap[0][0] <= t_arrival:
                 now, _, kind, who = pop(heap)
                 if now > limit:
                     break
                 events += 1
-                self._unit_event(now, kind, who)
+                unit_event(now, kind, who)
             elif next_i < n:
-                now = t_arrival
                 events += 1
-                self.waiting[next_i] = self._request(next_i)
+                waiting[next_i] = request(next_i)
                 next_i += 1
-                self._decide(now)
-                if self.progress is not None and next_i % 1000 == 0:
-                    self.progress(1000)
+                decide(t_arrival)
+                if progress is not None and next_i % 1000 == 0:
+                    progress(1000)
             else:
                 break
         if self.progress is not None and n % 1000:
             self.progress(n % 1000)
+        # An arrival is known when the unit is sent; one after the last simulated moment
+        # did not happen within the run.
+        self.on_scene[self.on_scene > limit] = np.nan
         return self._result(events, time.perf_counter() - wall)
 
     def _push(self, t: float, kind: int, who: int) -> None:
@@ -307,66 +323,52 @@ class Simulation:
             self._decide(now)
             return
         u = self.units[who]
-        if kind == _ON_SCENE:
-            self.on_scene[u.job] = now
-            self._push(now + float(self.demand.service_s[u.job]), _DONE, who)
-        elif kind == _DONE:
+        if kind == _DONE:
             self._finish(u, now)
         else:  # back at base, or at the post it was moved to
             u.phase = _IDLE
             self.n_idle += 1
-            self._snapshot(u, now, u.post, UnitStatus.AVAILABLE)
+            self._set(u, now, u.post, UnitStatus.AVAILABLE)
             self._decide(now)
 
     def _finish(self, u: _Unit, now: float) -> None:
-        i = u.job
-        self.done[i] = now
-        start = float(self.dispatched[i])
-        u.busy += self._bin_busy(start, now)
-        scene = Point(float(self.demand.lat[i]), float(self.demand.lon[i]))
+        self.done[u.job] = now
+        scene = u.scene
         u.phase, u.job = _IDLE, -1
-        self.n_idle += 1
-        self._snapshot(u, now, scene, UnitStatus.AVAILABLE)
-        self._decide(now)
-        if u.phase != _IDLE:
-            return
+        if self.waiting or self.relocator is not None or self.stay:
+            # Free at the scene for one decision (nobody asks when nobody waits, and without
+            # relocation nothing else looks: then the unit sets off home at once).
+            self.n_idle += 1
+            self._set(u, now, scene, UnitStatus.AVAILABLE)
+            self._decide(now)
+            if u.phase != _IDLE:
+                return
+        else:
+            self.n_idle += 1
         if self.stay:
             u.post = scene
             return
         u.post = u.base
-        self._drive_to(u, now, scene, u.base, self._seconds(scene, u.base, now))
+        seconds = self.travel.seconds(scene, u.base, self.epoch0 + now)
+        self._drive_to(u, now, scene, u.base, seconds)
 
     def _drive_to(self, u: _Unit, now: float, here: Point, to: Point, seconds: float) -> None:
         u.phase = _RETURNING
         u.post = to
         self.n_idle -= 1
-        self._snapshot(u, now, here, UnitStatus.RETURNING, now + seconds, to)
+        self._set(u, now, here, UnitStatus.RETURNING, now + seconds, to)
         self._push(now + seconds, _HOME, u.n)
-
-    def _seconds(self, origin: Point, to: Point, now: float) -> float:
-        [[seconds]] = self.travel.durations([origin], [to], self._aware(now))
-        return seconds
 
     def _decide(self, now: float) -> None:
         """Ask the production policy about every waiting request, commit pairs with idle units."""
         if self.waiting and self.n_idle > 0:
-            fleet: FleetIndex | list[UnitSnapshot]
-            if self.policy.idle_only:
-                # The policy looks only at idle units and takes a plain list without building
-                # an index (``NearestIdle``): hand it the idle units' kept snapshots, longest
-                # idle first (its tie-break between equally near units).
-                fleet = list(self.idle.values())
-            else:
-                if self.dirty or self.index is None:
-                    self.index = FleetIndex([u.snap for u in self.units])
-                    self.dirty = False
-                fleet = self.index
             self.calls += 1
             assignment = self.dispatcher.assign(
-                list(self.waiting.values()), fleet, now=self.epoch0 + now, travel=self.travel
+                list(self.waiting.values()), self.fleet, now=self.epoch0 + now, travel=self.travel
             )
+            position = self.fleet.position
             for request_id, unit_id, eta in assignment.pairs:
-                u = self.by_id[str(unit_id)]
+                u = self.units[position[unit_id]]
                 if u.phase == _IDLE:
                     self._commit(u, int(request_id), float(eta), now)
         if self.relocator is not None and now - self.last_relocation >= RELOCATION_EVERY_S:
@@ -380,36 +382,35 @@ class Simulation:
         self.n_idle -= 1
         self.dispatched[i] = now
         self.unit_of[i] = u.n
-        here = u.snap.point
-        self._snapshot(u, now, here, UnitStatus.BUSY, now + eta + self.mean_service, request.point)
-        self._push(now + eta, _ON_SCENE, u.n)
+        arrive = now + eta
+        self.on_scene[i] = arrive
+        u.scene = request.point
+        here = self.fleet.point[u.n]
+        self._set(u, now, here, UnitStatus.BUSY, arrive + self.mean_service, request.point)
+        self._push(arrive + self.service[i], _DONE, u.n)
 
     def _relocate(self, now: float) -> None:
         assert self.relocator is not None
         moves = self.relocator.moves(
-            [u.snap for u in self.units], now=self.epoch0 + now, travel=self.travel
+            self.fleet.snapshots(), now=self.epoch0 + now, travel=self.travel
         )
         for move in moves:
             u = self.by_id[str(move.unit_id)]
             if u.phase == _IDLE:
-                self._drive_to(u, now, u.snap.point, move.to, move.travel_seconds)
-
-    def _bin_busy(self, a: float, b: float) -> float:
-        """Add a busy interval to the by-hour totals (inside the horizon only); its length."""
-        b = min(b, self.horizon)
-        total = 0.0
-        while a < b:
-            edge = min(b, (a // 3600.0 + 1.0) * 3600.0)
-            self.hourly_busy[int(a // 3600.0) % 24] += edge - a
-            total += edge - a
-            a = edge
-        return total
+                self._drive_to(u, now, self.fleet.point[u.n], move.to, move.travel_seconds)
 
     def _result(self, events: int, wall: float) -> RunResult:
         per_hour = np.array([shift_seconds_by_hour(u.spec) for u in self.units])  # unit × hour
         whole_days, rest = divmod(self.scenario.days, 1.0)
         hour_days = np.full(24, whole_days) + (np.arange(24) < rest * 24)
         shift = per_hour * hour_days[None, :]
+        finished = np.flatnonzero(~np.isnan(self.done))
+        unit_busy, hourly_busy = busy_by_hour(
+            self.dispatched[finished],
+            np.minimum(self.done[finished], self.horizon),
+            self.unit_of[finished],
+            len(self.units),
+        )
         return RunResult(
             scenario=self.scenario.name,
             policy=self.policy.name,
@@ -421,9 +422,9 @@ class Simulation:
             done_s=self.done,
             unit=self.unit_of,
             unit_ids=tuple(u.spec.id for u in self.units),
-            unit_busy_s=np.array([u.busy for u in self.units]),
+            unit_busy_s=unit_busy,
             unit_shift_s=shift.sum(axis=1),
-            hourly_busy_s=self.hourly_busy.copy(),
+            hourly_busy_s=hourly_busy,
             hourly_shift_s=shift.sum(axis=0),
             events=events,
             policy_calls=self.calls,

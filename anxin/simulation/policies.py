@@ -24,10 +24,6 @@ class SimPolicy:
     dispatch: str
     relocate: bool
     description: str
-    #: The policy looks only at idle units (its own docstring says so): the simulator hands
-    #: it just those as a plain list, no index built per decision (``NearestIdle`` measures
-    #: them directly; equally near units go longest idle first).
-    idle_only: bool = False
 
     @property
     def dispatcher(self) -> Policy:
@@ -43,8 +39,7 @@ _DESCRIPTIONS = {
 
 #: Every simulated policy by name, in the order reports list them.
 SIM_POLICIES: dict[str, SimPolicy] = {
-    name: SimPolicy(name, name, False, _DESCRIPTIONS.get(name, name), name == "nearest-idle")
-    for name in POLICIES
+    name: SimPolicy(name, name, False, _DESCRIPTIONS.get(name, name)) for name in POLICIES
 }
 for _base in ("best-eta", "joint-eta"):
     if _base in POLICIES:

@@ -126,13 +126,22 @@ def size_fleet(
     target_mean_min: float,
     target_p90_min: float,
     max_added: int = 40,
+    screen: Runner | None = None,
+    finalists: int = 3,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The smallest fleet (the scenario's, plus units at the sites where each helps most)
-    that meets both targets; when the fleet already meets them, the units it could spare."""
+    that meets both targets; when the fleet already meets them, the units it could spare.
 
-    def evaluate(fleet: tuple[UnitSpec, ...]) -> dict[str, Any]:
-        return summarize(runner.run(policy, fleet=runner.scenario.with_units(fleet)))
+    With ``screen`` (a runner over a shorter horizon, or fewer replications, of the same
+    scenario) every candidate of a step (each site to add a unit at, each unit to drop) is
+    first tried on the screen, all on common random numbers; only the ``finalists`` best
+    are run on the full ``runner``, which makes the choice among them and decides whether
+    the targets are met. Without ``screen`` every candidate is run in full.
+    """
+
+    def evaluate(fleet: tuple[UnitSpec, ...], on: Runner) -> dict[str, Any]:
+        return summarize(on.run(policy, fleet=on.scenario.with_units(fleet)))
 
     def meets(s: dict[str, Any]) -> bool:
         mean, p90 = s["mean_response_min"], s["p90_response_min"]
@@ -144,14 +153,27 @@ def size_fleet(
             and p90 <= target_p90_min
         )
 
+    def shortlist(fleets: list[tuple[UnitSpec, ...]], keep: Callable[[dict[str, Any]], bool]
+                  ) -> list[tuple[dict[str, Any], int]]:  # fmt: skip
+        """The candidates' full figures, for the finalists of the screen (or all)."""
+        chosen = list(range(len(fleets)))
+        if screen is not None and len(fleets) > finalists:
+            screened = [(evaluate(f, screen), i) for i, f in enumerate(fleets)]
+            ranked = sorted(
+                screened, key=lambda t: (not keep(t[0]), t[0]["mean_response_min"] or math.inf)
+            )
+            chosen = sorted(i for _, i in ranked[:finalists])
+        return [(evaluate(fleets[i], runner), i) for i in chosen]
+
     fleet = runner.scenario.units
-    current = evaluate(fleet)
+    current = evaluate(fleet, runner)
     steps: list[dict[str, Any]] = []
     sites = sites_of(runner.scenario)
     if meets(current):
         # Spare units: drop, one at a time, the unit whose absence costs least.
         while len(fleet) > 1 and len(steps) < max_added:
-            trials = [(evaluate(fleet[:i] + fleet[i + 1 :]), i) for i in range(len(fleet))]
+            without = [fleet[:i] + fleet[i + 1 :] for i in range(len(fleet))]
+            trials = shortlist(without, meets)
             ok = [(s["mean_response_min"], i, s) for s, i in trials if meets(s)]
             if progress is not None:
                 progress(1)
@@ -159,12 +181,14 @@ def size_fleet(
                 break
             _, i, best = min(ok, key=lambda t: (t[0], t[1]))
             steps.append({"removed": fleet[i].id, **_brief(best)})
-            fleet, current = fleet[:i] + fleet[i + 1 :], best
+            fleet, current = without[i], best
     else:
         for n in range(1, max_added + 1):
-            tried = [(evaluate((*fleet, _added(site, n))), site) for site in sites]
-            best, site = min(tried, key=lambda t: t[0]["mean_response_min"] or math.inf)
-            fleet = (*fleet, _added(site, n))
+            grown = [(*fleet, _added(site, n)) for site in sites]
+            tried = shortlist(grown, lambda s: True)
+            best, k = min(tried, key=lambda t: (t[0]["mean_response_min"] or math.inf, t[1]))
+            site = sites[k]
+            fleet = grown[k]
             current = best
             steps.append({"added_at": site.name, "lat": site.point.lat, "lon": site.point.lon,
                           **_brief(best)})  # fmt: skip
@@ -186,6 +210,13 @@ def size_fleet(
         "removed": [s["removed"] for s in steps if "removed" in s],
         "steps": steps,
         "final": _brief(current),
+        "screen": None
+        if screen is None
+        else {
+            "days": screen.scenario.days,
+            "replications": screen.replications,
+            "finalists": finalists,
+        },
         "fleet": fleet,
     }
 

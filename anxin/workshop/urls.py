@@ -1,3 +1,5 @@
+from .web.urls import urlpatterns
+
 app_name = "workshop"
 
-urlpatterns: list = []
+__all__ = ["app_name", "urlpatterns"]
