@@ -209,3 +209,16 @@ def pytest_collection_modifyitems(config, items):
     rest = [item for item in items if not item.get_closest_marker("browser")]
     at = next((n for n, item in enumerate(rest) if _transactional(item)), len(rest))
     items[:] = rest[:at] + browser + rest[at:]
+
+
+# The worker's own sweeps; feature apps register more (alerts, monthly reports and draws, 三包
+# checks) whose jobs would be counted by tests about the worker and the outbox themselves.
+CORE_SWEEPS = frozenset({"commitments.sweep", "rescue.peak_plan"})
+
+
+@pytest.fixture
+def core_sweeps_only(monkeypatch):
+    from anxin.worker import api as worker_api
+
+    kept = {k: v for k, v in worker_api._sweeps.items() if k in CORE_SWEEPS or k.startswith("test")}
+    monkeypatch.setattr(worker_api, "_sweeps", kept)

@@ -98,18 +98,21 @@ def test_the_two_calendars_and_the_seed_commitments_ship(db):
     }
     targets = {c.code: c.target_text for c in Commitment.objects.all()}
     # The seeds' promises; feature apps add their own (manager callbacks, quality reviews, ...).
-    assert targets.items() >= {
-        "appointment-response": "30m",
-        "repair-arrival": "2h",
-        "rescue-response": "15m",
-        "emergency-arrival-urban": "30m",
-        "emergency-arrival-remote": "50m",
-        "complaint-first-response": "2h",
-        "complaint-solution": "48h",
-        "expert-response": "5m",
-        "rescue-progress-update": "every 30m",
-        "callback-7d": "7d",
-    }.items()
+    assert (
+        targets.items()
+        >= {
+            "appointment-response": "30m",
+            "repair-arrival": "2h",
+            "rescue-response": "15m",
+            "emergency-arrival-urban": "30m",
+            "emergency-arrival-remote": "50m",
+            "complaint-first-response": "2h",
+            "complaint-solution": "48h",
+            "expert-response": "5m",
+            "rescue-progress-update": "every 30m",
+            "callback-7d": "7d",
+        }.items()
+    )
     assert Commitment.objects.get(code="callback-7d").calendar.name == "natural"
     for commitment in Commitment.objects.all():
         commitment.full_clean()  # the seeds pass the validation administrators face

@@ -23,6 +23,8 @@ from anxin.worker.runner import run_once
 from .conftest import logged_in
 from .fakes.providers import FakeAliyun, FakeTencent, FakeWechat
 
+pytestmark = pytest.mark.usefixtures("core_sweeps_only")
+
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DAYTIME = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
 NIGHT = dt.datetime(2026, 11, 23, 23, 0, tzinfo=SHANGHAI)

@@ -21,6 +21,8 @@ from anxin.worker.runner import claim, run_once
 
 from .conftest import logged_in
 
+pytestmark = pytest.mark.usefixtures("core_sweeps_only")
+
 T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parent.parent
 calls: list[str] = []
