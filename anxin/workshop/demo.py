@@ -247,7 +247,7 @@ def build_technicians(demo: Any, shop: Shop) -> dict[int, list[Staff]]:
                 Certification(
                     staff=first,
                     skill=Skill.EV_HV,
-                    certificate_no=f"HV{demo.today.year}{first.pk:05d}",
+                    certificate_no=f"HV{demo.today.year}{first.employee_no}",
                     issued_on=demo.today - dt.timedelta(days=rng.randint(60, 500)),
                     expires_on=demo.today + dt.timedelta(days=rng.randint(200, 600)),
                 )
@@ -256,7 +256,7 @@ def build_technicians(demo: Any, shop: Shop) -> dict[int, list[Staff]]:
             Certification(
                 staff=first,
                 skill=Skill.DIAGNOSIS,
-                certificate_no=f"DG{first.pk:05d}",
+                certificate_no=f"DG{first.employee_no}",
                 issued_on=demo.today - dt.timedelta(days=300),
                 expires_on=demo.today + dt.timedelta(days=400),
             )
