@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
 from anxin.core.validators import CHINA_BOUNDS
 
@@ -66,4 +66,12 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
-IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_text)]
+def _real_offset(value: dt.datetime) -> dt.datetime:
+    # Offsets on Earth lie within ±14 h; PostgreSQL refuses anything beyond ±16 h with a 500.
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > dt.timedelta(hours=14):
+        raise ValueError("the time-zone offset must lie between -14:00 and +14:00")
+    return value
+
+
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(_real_offset)]

@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from anxin.accounts.permissions import may_change
 from anxin.api.base import Conflict, get_visible, visible
 from anxin.api.pagination import Pages
-from anxin.api.types import Id
+from anxin.api.types import Id, IsoDateTime
 from anxin.customers.models import Customer, Vehicle
 
 from . import actions, classifier, ratings, social
@@ -395,7 +395,7 @@ class PostIn(Schema):
     platform: Platform = Platform.OTHER
     external_id: str = Field(min_length=1, max_length=100)
     text: str = Field("", max_length=5000)
-    posted_at: dt.datetime
+    posted_at: IsoDateTime
     author: str = Field("", max_length=100)
     url: str = Field("", max_length=500)
 

@@ -268,3 +268,13 @@ def test_the_monthly_summary_and_a_bad_month(service):
     client = bearer(service)
     assert client.get(f"{BASE}/social/summary?month=2026-11").json()["month"] == "2026-11"
     assert client.get(f"{BASE}/social/summary?month=2026-13").status_code == 422
+
+
+def test_a_post_time_with_an_impossible_offset_is_refused(service):
+    answer = post(
+        bearer(service),
+        f"{BASE}/social/posts",
+        {"posts": [{"external_id": "z", "text": "很好", "posted_at": "2749-10-03T12:19:59-23:46"}]},
+    )
+    assert answer.status_code == 422
+    assert "posted_at" in str(answer.json()["detail"][0]["loc"])
