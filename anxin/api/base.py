@@ -14,8 +14,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import HttpError
+from ninja.parser import Parser
 
 from anxin.accounts.permissions import restrict
 
@@ -67,6 +69,20 @@ COMMON_ERRORS = {
 }
 
 
+class StrictParser(Parser):
+    """A parameter given more than once where the operation takes one value reaches
+    validation as the list it is, so it is refused with 422 naming the field, instead of
+    silently keeping the last value (ninja's default)."""
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, values in data.lists():
+            result[key] = values if key in list_fields or len(values) > 1 else values[-1]
+        return result
+
+
 class AnxinAPI(NinjaAPI):
     """Documents the error answers every operation can give, so clients (and schemathesis)
     know them."""
@@ -103,6 +119,7 @@ api = AnxinAPI(
         "accepts an `Idempotency-Key` header. Validation errors answer 422 with field messages."
     ),
     auth=[TokenAuth(), SessionAuth()],
+    parser=StrictParser(),
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",

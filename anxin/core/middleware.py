@@ -55,12 +55,6 @@ class RejectNulMiddleware:
             form = request.POST if request.method == "POST" and not is_json else None
         except MultiPartParserError as exc:
             return refuse(request, "request", "body", f"the form body cannot be read: {exc}")
-        if request.path.startswith("/api/"):
-            # No API parameter takes a list: a repeated one would silently keep its last value.
-            for key, values in request.GET.lists():
-                if len(values) > 1:
-                    message = f"the query parameter “{key}” is given more than once"
-                    return refuse(request, "query", key, message)
         for source, where in ((request.GET, "query"), (form, "form")):
             if source is None:
                 continue
