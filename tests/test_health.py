@@ -46,3 +46,16 @@ def test_a_repeated_api_query_parameter_is_refused_not_silently_narrowed(client,
     response = client.get("/api/v1/network/outlets?q=a&q=b")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "q"]
+
+
+def test_an_explicit_null_for_a_required_text_field_is_a_422_and_changes_nothing(
+    client, admin_user, outlet
+):
+    client.force_login(admin_user)
+    response = client.patch(
+        f"/api/v1/network/outlets/{outlet.pk}", {"phone": None}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert "phone" in str(response.json()["detail"])
+    outlet.refresh_from_db()
+    assert outlet.phone is not None

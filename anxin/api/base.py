@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.parser import Parser
@@ -176,6 +177,14 @@ def get_visible(
 
 def save_validated(instance: models.Model, **changes: Any) -> models.Model:
     """Apply ``changes``, run model validation, save in one transaction (or change nothing)."""
+    # Model validation lets None through on blank-able text fields; the database would not.
+    nulls = {
+        name: [_("this field cannot be null; send an empty string or leave it out")]
+        for name, value in changes.items()
+        if value is None and not instance._meta.get_field(name).null
+    }
+    if nulls:
+        raise DjangoValidationError(nulls)
     for field, value in changes.items():
         setattr(instance, field, value)
     instance.full_clean()
