@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,24 +116,34 @@ def _feasible_nearest(
     rejections: list[Rejection] = []
     units, table, ids = index.units, index.table, index.table.ids
     point = to_xyz(np.array([request.point.lat]), np.array([request.point.lon]))[0]
-    rounds = _Rounds(index, point, min(len(index), max(FIRST_QUERY, 2 * wanted)))
+    first = min(len(index), max(FIRST_QUERY, 2 * wanted))
+    rounds = _Rounds(index, point, first, lambda idx: table.screen(request, ctx, idx))
     # Off shift: a unit setting off now fails ``on_shift`` by its shift hours alone, so one
     # verdict of the rule function serves every unit with the same hours (kept per call).
     off_shift: dict[tuple[object, object], tuple[str, RuleResult]] = {}
     now_us = epoch_us(ctx.now)
-    for chord, found in rounds:
+    for found, distances, codes, shared in rounds:
         if exclude:
-            kept = np.array([ids[i] not in exclude for i in found.tolist()], dtype=np.bool_)
-            chord, found = chord[kept], found[kept]
-        codes, shared = table.screen(request, ctx, found)
-        distances = chord_to_arc_m(chord).tolist()
-        for i, distance, code, verdict in zip(
-            found.tolist(), distances, codes, shared, strict=True
-        ):
-            if verdict is not None and not verdict.ok:
-                # A classed rule, judged by its function on a unit of the same class.
-                rejections.append(Rejection(ids[i], HARD_RULES[code].name, verdict.reason))
-                continue
+            kept = [c for c, i in enumerate(found) if ids[i] not in exclude]
+            found, distances = [found[c] for c in kept], [distances[c] for c in kept]
+            codes, shared = [codes[c] for c in kept], [shared[c] for c in kept]
+        # Units failing a classed rule (judged by its function on a unit of the same class)
+        # are turned down in runs, in order; the others are looked at one by one.
+        start = 0
+        for c in [c for c, verdict in enumerate(shared) if verdict is None] + [len(found)]:
+            if c > start:
+                rejections.extend(
+                    [
+                        Rejection(ids[i], HARD_RULE_NAMES[code], verdict.reason)  # type: ignore[union-attr]
+                        for i, code, verdict in zip(
+                            found[start:c], codes[start:c], shared[start:c], strict=True
+                        )
+                    ]
+                )
+            start = c + 1
+            if c == len(found):
+                break
+            i, distance, code = found[c], distances[c], codes[c]
             unit = units[i]
             if code == _ON_SHIFT and not (table.chained[i] and table.busy_us[i] > now_us):
                 hours = (unit.shift_start, unit.shift_end)
@@ -157,54 +167,82 @@ def _feasible_nearest(
 
 _ON_SHIFT = next(c for c, rule in enumerate(HARD_RULES) if rule.name == "on_shift")
 
+_Screen = Callable[[IntArray], tuple[list[int], list[RuleResult | None]]]
+
 
 class _Rounds:
     """The widening search's rounds: the units at positions ``[k / WIDEN_FACTOR, k)`` of the
     ``k`` nearest, ``k`` growing by ``WIDEN_FACTOR`` until the fleet is exhausted.
 
-    One tree query with a larger ``k`` serves several rounds when no two of the distances
-    it returns are equal (then every prefix is exactly what a query with that ``k`` returns);
-    with ties it asks the tree once per round, as the rounds are defined.
+    Each round gives those units' indices, great-circle distances and :meth:`FleetTable.screen`
+    verdicts (``screen``). The first tree query asks for ``SPECULATE`` rounds' worth of units
+    at once, and one query serves several rounds when no two of the distances it returns are
+    equal (then every prefix is exactly what a query with that ``k`` returns); later queries
+    ask for the round's ``k`` only (a fourfold query there would cost more than it saves).
+    Each batch a query returns is screened once, with a few numpy operations, whatever the
+    number of rounds it serves. With ties the tree is asked once per round, as the rounds are
+    defined.
     """
 
-    def __init__(self, index: FleetIndex, point: FloatArray, k: int) -> None:
-        self.index, self.point, self.k, self.seen = index, point, k, 0
-        self.chord: FloatArray = np.zeros(0)
-        self.found: IntArray = np.zeros(0, dtype=np.intp)
+    def __init__(self, index: FleetIndex, point: FloatArray, k: int, screen: _Screen) -> None:
+        self.index, self.point, self.k, self.seen, self.screen = index, point, k, 0, screen
+        self.fetched = self.base = 0
+        self.found: list[int] = []
+        self.distances: list[float] = []
+        self.codes: list[int] = []
+        self.shared: list[RuleResult | None] = []
         self.exact = True
 
     def __iter__(self) -> _Rounds:
         return self
 
-    def __next__(self) -> tuple[FloatArray, IntArray]:
+    def __next__(self) -> tuple[list[int], list[float], list[int], list[RuleResult | None]]:
         n = len(self.index)
         if self.seen >= n:
             raise StopIteration
-        k = self.k
-        if self.found.size < k or not self.exact:
-            ask = min(n, k * SPECULATE) if self.exact else k
-            self.chord, self.found = self.index.query_xyz(self.point, ask)
-            distinct = bool(np.all(self.chord[1:] > self.chord[:-1]))
+        k, seen = self.k, self.seen
+        if self.fetched < k or not self.exact:
+            ask = min(n, k * SPECULATE) if self.exact and self.fetched == 0 else k
+            chord, found = self.index.query_xyz(self.point, ask)
+            distinct = bool(np.all(chord[1:] > chord[:-1]))
             if not distinct and ask > k:
-                self.chord, self.found = self.index.query_xyz(self.point, k)
-                self.exact = False
-        chord, found = self.chord[self.seen : k], self.found[self.seen : k]
+                chord, found = self.index.query_xyz(self.point, k)
+            self.exact = self.exact and distinct
+            # Only the units not seen yet are screened (a prefix of an exact query is what
+            # the earlier rounds saw; with ties the next query differs anyway).
+            chord, found = chord[seen:], found[seen:]
+            self.codes, self.shared = self.screen(found)
+            self.found, self.distances = found.tolist(), chord_to_arc_m(chord).tolist()
+            self.base, self.fetched = seen, (seen + found.size if self.exact else 0)
         self.seen, self.k = k, min(n, k * WIDEN_FACTOR)
-        return chord, found
+        lo, hi = seen - self.base, k - self.base
+        return self.found[lo:hi], self.distances[lo:hi], self.codes[lo:hi], self.shared[lo:hi]
 
 
 def _confirmed_failure(
     request: RescueRequest, unit: UnitSnapshot, ctx: RuleContext, code: int
 ) -> tuple[str, RuleResult] | None:
     """The first hard rule ``unit`` fails, from the rule functions, given the table's guess
-    ``code`` (the position in ``HARD_RULES`` of the first rule failed, -1 for none)."""
+    ``code`` (the position in ``HARD_RULES`` of the first rule failed, -1 for none).
+
+    A unit the table passes is judged by the rules without a ``unit_key`` only: the classed
+    rules' verdicts came from the rule functions themselves, on a unit of the same key class.
+    Whenever the table's guess is not borne out, every rule is asked in order."""
     if code >= 0:
         rule = HARD_RULES[code]
         assert rule.check is not None
         result = rule.check(request, unit, ctx)
         if not result.ok:
             return rule.name, result
-    return first_failure(request, unit, ctx)
+        return first_failure(request, unit, ctx)
+    for rule in _UNCLASSED:
+        assert rule.check is not None
+        if not rule.check(request, unit, ctx).ok:
+            return first_failure(request, unit, ctx)
+    return None
+
+
+_UNCLASSED = tuple(rule for rule in HARD_RULES if rule.unit_key is None and rule.check)
 
 
 def time_candidates(

@@ -62,12 +62,21 @@ class _ClassRule:
         self.unit_class: IntArray = np.array(classes, dtype=np.intp).reshape(len(units))
         first = np.unique(self.unit_class, return_index=True)[1] if units else np.zeros(0)
         self.representatives: list[int] = np.asarray(first, dtype=np.intp).tolist()
-        self._verdicts: dict[Hashable, tuple[BoolArray, list[RuleResult]]] = {}
+        self._verdicts: dict[Hashable, tuple[NDArray[np.int8], list[RuleResult | None]]] = {}
 
     def verdicts(
-        self, units: Sequence[UnitSnapshot], request: RescueRequest, ctx: RuleContext
-    ) -> tuple[BoolArray, list[RuleResult]]:
-        """Pass or fail per unit class (a mask), and each class's result with its reason."""
+        self,
+        units: Sequence[UnitSnapshot],
+        request: RescueRequest,
+        ctx: RuleContext,
+        classes: IntArray,
+    ) -> tuple[BoolArray, list[RuleResult | None]]:
+        """Pass or fail for each class in ``classes`` (a mask of the same length), and the
+        results known so far by class (with their reasons; every class in ``classes`` known).
+
+        A class is judged the first time a unit of it is looked at for a request key and
+        day, so a request meeting a rule with hundreds of classes (HV certificates by expiry
+        day) for the first time judges only the classes among the units it looks at."""
         rule = self.rule
         if rule.scope == "unit":
             key: Hashable = (None, ctx.today)
@@ -77,12 +86,19 @@ class _ClassRule:
             key = None  # the rule looks at the whole request: nothing to share
         found = self._verdicts.get(key) if key is not None else None
         if found is None:
-            results = [self.check(request, units[i], ctx) for i in self.representatives]
-            ok = np.array([r.ok for r in results], dtype=np.bool_).reshape(len(results))
-            found = (ok, results)
+            size = len(self.representatives)
+            found = (np.full(size, _UNKNOWN, dtype=np.int8), [None] * size)
             if key is not None:
                 self._verdicts[key] = found
-        return found
+        state, results = found
+        seen = state[classes]
+        if (seen == _UNKNOWN).any():
+            for c in np.unique(classes[seen == _UNKNOWN]).tolist():
+                result = self.check(request, units[self.representatives[c]], ctx)
+                state[c], results[c] = result.ok, result
+            seen = state[classes]
+        mask: BoolArray = seen == 1
+        return mask, results
 
 
 class FleetTable:
@@ -145,8 +161,7 @@ class FleetTable:
         """Whether each unit ``idx[c]`` passes hard rule ``rule`` for ``request``."""
         classed = self.classed.get(rule.name)
         if classed is not None:
-            mask: BoolArray = classed.verdicts(self.units, request, ctx)[0][classed.unit_class[idx]]
-            return mask
+            return classed.verdicts(self.units, request, ctx, classed.unit_class[idx])[0]
         if rule.name == "on_shift":
             return on_shift(self, ctx, idx)
         check = rule.check
@@ -162,16 +177,16 @@ class FleetTable:
         for ``request`` (-1 when it passes them all, as :func:`~.rules.first_failure`), and
         that rule's result when it was judged on a unit of the same class (else None)."""
         codes: IntArray = np.full(idx.size, -1, dtype=np.intp)
-        shared: dict[int, tuple[list[RuleResult], list[int]]] = {}
+        shared: dict[int, tuple[list[RuleResult | None], list[int]]] = {}
         for position in range(len(HARD_RULES) - 1, -1, -1):
             rule = HARD_RULES[position]
             classed = self.classed.get(rule.name)
             if classed is None:
                 codes[~self.judge(rule, request, ctx, idx)] = position
                 continue
-            ok, results = classed.verdicts(self.units, request, ctx)
             unit_class = classed.unit_class[idx]
-            failed = ~ok[unit_class]
+            ok, results = classed.verdicts(self.units, request, ctx, unit_class)
+            failed = ~ok
             if failed.any():
                 codes[failed] = position
                 shared[position] = (results, unit_class.tolist())
