@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,6 +25,7 @@ from anxin.dispatching import (
     UnitSnapshot,
     propose,
 )
+from anxin.dispatching import index as index_module
 from anxin.dispatching.engine import FIRST_QUERY, WIDEN_FACTOR, time_candidates
 from anxin.dispatching.feasibility import BatchFeasibility
 from anxin.dispatching.rules import HARD_RULES, RuleContext, first_failure
@@ -117,10 +119,13 @@ def test_the_table_judges_each_rule_as_its_function_does(scene):
         assert rule.check is not None
         expected = [rule.check(request, unit, ctx).ok for unit in fleet]
         assert table.judge(rule, request, ctx, every).tolist() == expected, rule.name
-    codes, shared = table.screen(request, ctx, every)
-    for unit, code, verdict in zip(fleet, codes, shared, strict=True):
+    codes, results, known = table.screen(request, ctx, every)
+    for unit, code, verdict, there in zip(
+        fleet, codes.tolist(), results.tolist(), known.tolist(), strict=True
+    ):
         failure = first_failure(request, unit, ctx)
         assert code == (-1 if failure is None else HARD_RULES.index(_spec(failure[0])))
+        assert there == (verdict is not None)
         if verdict is not None:
             # A verdict shared by a class is exactly what the function says of this unit.
             assert failure is not None and verdict == failure[1]
@@ -167,16 +172,16 @@ def reference_propose(request, fleet, ctx, travel, limit, pool):
     seen, k = 0, min(len(fleet), max(FIRST_QUERY, 2 * pool))
     while seen < len(fleet):
         for i, distance in index.nearest(request.point, k, skip=seen):
-            failure = first_failure(request, fleet[i], ctx)
+            failure = first_failure(request, index.units[i], ctx)
             if failure is None:
                 feasible.append((i, distance))
             else:
-                rejected.append((fleet[i].id, failure[0], failure[1].reason))
+                rejected.append((index.units[i].id, failure[0], failure[1].reason))
         seen = k
         if len(feasible) >= pool:
             break
         k = min(len(fleet), k * WIDEN_FACTOR)
-    timed = time_candidates(request, feasible, fleet, ctx, travel)
+    timed = time_candidates(request, feasible, index.units, ctx, travel)
     timed.sort(key=lambda c: (c.cost, c.eta_seconds, str(c.unit.id)))
     return [(c.unit.id, c.eta_seconds) for c in timed[:limit]], rejected
 
@@ -196,6 +201,24 @@ def test_propose_matches_the_plain_algorithm(scene, limit, pool):
         for proposal, (_, eta) in zip(result.proposals, best, strict=True):
             assert math.isclose(proposal.eta_seconds, eta, rel_tol=1e-12, abs_tol=1e-9)
         assert [(r.unit_id, r.rule, r.reason) for r in result.rejections] == rejected
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(scenes(max_units=100), st.integers(1, 4), st.integers(1, 12))
+def test_propose_matches_the_plain_algorithm_on_a_fleet_kept_in_tree_order(scene, limit, pool):
+    # Large fleets are kept in the k-d tree's leaf order (REORDER_FROM): force it here.
+    ctx, fleet, [request] = scene
+    with mock.patch.object(index_module, "REORDER_FROM", 1):
+        index = FleetIndex(fleet)
+        assert sorted(index.order.tolist()) == list(range(len(fleet)))
+        assert [fleet[i] for i in index.order.tolist()] == list(index.units)
+        travel = HaversineModel(tz=ctx.tz)
+        result = propose(
+            request, index, now=ctx.now, travel=travel, limit=limit, pool=pool, tz=ctx.tz
+        )
+        best, rejected = reference_propose(request, fleet, ctx, travel, limit, pool)
+    assert [p.unit_id for p in result.proposals] == [uid for uid, _ in best]
+    assert [(r.unit_id, r.rule, r.reason) for r in result.rejections] == rejected
 
 
 def test_propose_with_units_at_the_same_spot_asks_the_tree_round_by_round():

@@ -26,7 +26,7 @@ from .domain import (
 )
 from .explain import Reason
 from .index import FleetIndex, IntArray, as_index, chord_to_arc_m, to_xyz
-from .prefilter import epoch_us
+from .prefilter import BoolArray, ObjectArray, epoch_us
 from .rules import (
     HARD_RULE_NAMES,
     HARD_RULES,
@@ -115,6 +115,7 @@ def _feasible_nearest(
     feasible: list[tuple[int, float]] = []
     rejections: list[Rejection] = []
     units, table, ids = index.units, index.table, index.table.ids
+    id_objects = table.id_objects
     point = to_xyz(np.array([request.point.lat]), np.array([request.point.lon]))[0]
     first = min(len(index), max(FIRST_QUERY, 2 * wanted))
     rounds = _Rounds(index, point, first, lambda idx: table.screen(request, ctx, idx))
@@ -122,28 +123,30 @@ def _feasible_nearest(
     # verdict of the rule function serves every unit with the same hours (kept per call).
     off_shift: dict[tuple[object, object], tuple[str, RuleResult]] = {}
     now_us = epoch_us(ctx.now)
-    for found, distances, codes, shared in rounds:
+    for found, distances, codes, results, known in rounds:
         if exclude:
-            kept = [c for c, i in enumerate(found) if ids[i] not in exclude]
-            found, distances = [found[c] for c in kept], [distances[c] for c in kept]
-            codes, shared = [codes[c] for c in kept], [shared[c] for c in kept]
-        # Units failing a classed rule (judged by its function on a unit of the same class)
-        # are turned down in runs, in order; the others are looked at one by one.
+            kept = np.array([ids[i] not in exclude for i in found.tolist()], dtype=np.bool_)
+            found, codes, results, known = found[kept], codes[kept], results[kept], known[kept]
+            distances = [d for d, keep in zip(distances, kept.tolist(), strict=True) if keep]
+        # Units failing a rule whose function already judged a unit of the same class are
+        # turned down in runs, in order, straight from the screen's columns; the others
+        # are looked at one by one.
+        found_list, code_list = found.tolist(), codes.tolist()
         start = 0
-        for c in [c for c, verdict in enumerate(shared) if verdict is None] + [len(found)]:
+        for c in [*np.flatnonzero(~known).tolist(), len(found_list)]:
             if c > start:
                 rejections.extend(
-                    [
-                        Rejection(ids[i], HARD_RULE_NAMES[code], verdict.reason)  # type: ignore[union-attr]
-                        for i, code, verdict in zip(
-                            found[start:c], codes[start:c], shared[start:c], strict=True
-                        )
-                    ]
+                    map(
+                        Rejection,
+                        id_objects[found[start:c]].tolist(),
+                        _NAMES[codes[start:c]].tolist(),
+                        [result.reason for result in results[start:c].tolist()],
+                    )
                 )
             start = c + 1
-            if c == len(found):
+            if c == len(found_list):
                 break
-            i, distance, code = found[c], distances[c], codes[c]
+            i, distance, code = found_list[c], distances[c], code_list[c]
             unit = units[i]
             if code == _ON_SHIFT and not (table.chained[i] and table.busy_us[i] > now_us):
                 hours = (unit.shift_start, unit.shift_end)
@@ -165,38 +168,41 @@ def _feasible_nearest(
     return feasible, rejections
 
 
+_NAMES = np.array(HARD_RULE_NAMES, dtype=object)
 _ON_SHIFT = next(c for c, rule in enumerate(HARD_RULES) if rule.name == "on_shift")
 
-_Screen = Callable[[IntArray], tuple[list[int], list[RuleResult | None]]]
+_Screen = Callable[[IntArray], tuple[IntArray, ObjectArray, BoolArray]]
+_Round = tuple[IntArray, list[float], IntArray, ObjectArray, BoolArray]
 
 
 class _Rounds:
     """The widening search's rounds: the units at positions ``[k / WIDEN_FACTOR, k)`` of the
     ``k`` nearest, ``k`` growing by ``WIDEN_FACTOR`` until the fleet is exhausted.
 
-    Each round gives those units' indices, great-circle distances and :meth:`FleetTable.screen`
-    verdicts (``screen``). The first tree query asks for ``SPECULATE`` rounds' worth of units
-    at once, and one query serves several rounds when no two of the distances it returns are
-    equal (then every prefix is exactly what a query with that ``k`` returns); later queries
-    ask for the round's ``k`` only (a fourfold query there would cost more than it saves).
-    Each batch a query returns is screened once, with a few numpy operations, whatever the
-    number of rounds it serves. With ties the tree is asked once per round, as the rounds are
-    defined.
+    Each round gives those units' indices, great-circle distances and
+    :meth:`~.prefilter.FleetTable.screen` columns (``screen``). The first tree query asks
+    for ``SPECULATE`` rounds' worth of units at once, and one query serves several rounds
+    when no two of the distances it returns are equal (then every prefix is exactly what a
+    query with that ``k`` returns); later queries ask for the round's ``k`` only (a fourfold
+    query there would cost more than it saves). The units a query brings that no earlier
+    round saw are screened once, with a few numpy operations, however many rounds they
+    serve. With ties the tree is asked once per round, as the rounds are defined.
     """
 
     def __init__(self, index: FleetIndex, point: FloatArray, k: int, screen: _Screen) -> None:
         self.index, self.point, self.k, self.seen, self.screen = index, point, k, 0, screen
         self.fetched = self.base = 0
-        self.found: list[int] = []
+        self.found: IntArray = np.zeros(0, dtype=np.intp)
         self.distances: list[float] = []
-        self.codes: list[int] = []
-        self.shared: list[RuleResult | None] = []
+        self.codes: IntArray = np.zeros(0, dtype=np.intp)
+        self.results: ObjectArray = np.zeros(0, dtype=object)
+        self.known: BoolArray = np.zeros(0, dtype=np.bool_)
         self.exact = True
 
     def __iter__(self) -> _Rounds:
         return self
 
-    def __next__(self) -> tuple[list[int], list[float], list[int], list[RuleResult | None]]:
+    def __next__(self) -> _Round:
         n = len(self.index)
         if self.seen >= n:
             raise StopIteration
@@ -211,12 +217,18 @@ class _Rounds:
             # Only the units not seen yet are screened (a prefix of an exact query is what
             # the earlier rounds saw; with ties the next query differs anyway).
             chord, found = chord[seen:], found[seen:]
-            self.codes, self.shared = self.screen(found)
-            self.found, self.distances = found.tolist(), chord_to_arc_m(chord).tolist()
+            self.codes, self.results, self.known = self.screen(found)
+            self.found, self.distances = found, chord_to_arc_m(chord).tolist()
             self.base, self.fetched = seen, (seen + found.size if self.exact else 0)
         self.seen, self.k = k, min(n, k * WIDEN_FACTOR)
         lo, hi = seen - self.base, k - self.base
-        return self.found[lo:hi], self.distances[lo:hi], self.codes[lo:hi], self.shared[lo:hi]
+        return (
+            self.found[lo:hi],
+            self.distances[lo:hi],
+            self.codes[lo:hi],
+            self.results[lo:hi],
+            self.known[lo:hi],
+        )
 
 
 def _confirmed_failure(

@@ -46,6 +46,10 @@ def arc_to_chord_m(arc_m: float) -> float:
     return float(2.0 * EARTH_RADIUS_M * np.sin(half_angle))
 
 
+#: From this many units on, the index keeps them in the k-d tree's leaf order (see FleetIndex).
+REORDER_FROM = 4096
+
+
 class FleetIndex:
     """The fleet at one moment, indexed by where each unit will start from.
 
@@ -53,16 +57,32 @@ class FleetIndex:
     milliseconds) and pass it to :func:`~anxin.dispatching.engine.propose` for every request.
     It also holds the snapshot's :class:`~anxin.dispatching.prefilter.FleetTable`, so the hard
     rules can be judged for many units at once.
+
+    Positions (what :meth:`nearest`, :meth:`query_xyz` and :meth:`within` return, and what
+    the table's columns are indexed by) refer to :attr:`units`. From ``REORDER_FROM`` units
+    on, :attr:`units` holds the fleet in the order of the k-d tree's leaves, so that units
+    near each other on the map are near each other in every column: a proposal reads a few
+    hundred neighbours from a few stretches of memory instead of a few hundred cache misses
+    scattered over arrays of 100,000 (measured in ``bench/dispatch.py``: the first proposal at
+    a place took about twice as long as the second). :attr:`order` maps each position to
+    the unit's position in the list given.
     """
 
     def __init__(self, units: Sequence[UnitSnapshot]) -> None:
-        self.units: tuple[UnitSnapshot, ...] = tuple(units)
-        origins = [unit.origin for unit in self.units]
-        self.lat: FloatArray = np.array([p.lat for p in origins], dtype=np.float64)
-        self.lon: FloatArray = np.array([p.lon for p in origins], dtype=np.float64)
-        self.xyz: FloatArray = (
-            to_xyz(self.lat, self.lon) if self.units else np.zeros((0, 3), dtype=np.float64)
-        )
+        given = tuple(units)
+        origins = [unit.origin for unit in given]
+        lat = np.array([p.lat for p in origins], dtype=np.float64)
+        lon = np.array([p.lon for p in origins], dtype=np.float64)
+        xyz = to_xyz(lat, lon) if given else np.zeros((0, 3), dtype=np.float64)
+        self.order: IntArray = np.arange(len(given), dtype=np.intp)
+        if len(given) >= REORDER_FROM:
+            self.order = np.asarray(cKDTree(xyz).indices, dtype=np.intp)
+            given = tuple(given[i] for i in self.order.tolist())
+            lat, lon, xyz = lat[self.order], lon[self.order], xyz[self.order]
+        self.units: tuple[UnitSnapshot, ...] = given
+        self.lat: FloatArray = lat
+        self.lon: FloatArray = lon
+        self.xyz: FloatArray = xyz
         self._tree = cKDTree(self.xyz) if self.units else None
         self.table = FleetTable(self.units)
 

@@ -3,11 +3,14 @@
 :class:`FleetTable` keeps, per unit, what the hard rules look at, so that a proposal or a
 joint assignment can judge hundreds or thousands of units with a few numpy operations:
 
-* a rule with a ``unit_key`` (status, daily check, capability, HV certificate) is judged by the
-  rule function itself on one unit of each key class, and the verdict (with its reason) is
-  shared by the class; it is kept for the snapshot by (request key, dispatch day);
+* a rule with a ``unit_key`` (status, daily check, capability) is judged by the rule function
+  itself on one unit of each key class, and the verdict (with its reason) is shared by the
+  class; it is kept for the snapshot by (request key, dispatch day), each class judged the
+  first time one of its units is looked at;
 * ``on_shift``, which looks at when each unit would set off, has a vectorised twin over
-  integer microsecond columns (:func:`on_shift`);
+  integer microsecond columns (:func:`on_shift`); so has the HV certificate rule, over the
+  latest expiry day on board (:func:`hv_certified`: its key classes are expiry days, hundreds
+  of them), whose failures all carry the one reason the function gives for the day;
 * any other hard rule is asked unit by unit.
 
 ``tests/test_dispatching_prefilter.py`` checks the table against the rule functions on random
@@ -17,16 +20,17 @@ fleets. The rule functions stay the source of truth for every reason the engine 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .domain import Id, RescueRequest, UnitSnapshot, UnitStatus
-from .rules import HARD_RULES, RuleContext, RuleResult, RuleSpec
+from .rules import HARD_RULES, RuleContext, RuleSpec
 
 BoolArray = NDArray[np.bool_]
+ObjectArray = NDArray[np.object_]
 IntArray = NDArray[np.intp]
 Int64Array = NDArray[np.int64]
 
@@ -62,7 +66,7 @@ class _ClassRule:
         self.unit_class: IntArray = np.array(classes, dtype=np.intp).reshape(len(units))
         first = np.unique(self.unit_class, return_index=True)[1] if units else np.zeros(0)
         self.representatives: list[int] = np.asarray(first, dtype=np.intp).tolist()
-        self._verdicts: dict[Hashable, tuple[NDArray[np.int8], list[RuleResult | None]]] = {}
+        self._verdicts: dict[Hashable, tuple[NDArray[np.int8], ObjectArray]] = {}
 
     def verdicts(
         self,
@@ -70,13 +74,14 @@ class _ClassRule:
         request: RescueRequest,
         ctx: RuleContext,
         classes: IntArray,
-    ) -> tuple[BoolArray, list[RuleResult | None]]:
+    ) -> tuple[BoolArray, ObjectArray]:
         """Pass or fail for each class in ``classes`` (a mask of the same length), and the
-        results known so far by class (with their reasons; every class in ``classes`` known).
+        results known so far by class (:class:`~.rules.RuleResult`, with their reasons; every
+        class in ``classes`` known), as an object array indexed by class.
 
         A class is judged the first time a unit of it is looked at for a request key and
-        day, so a request meeting a rule with hundreds of classes (HV certificates by expiry
-        day) for the first time judges only the classes among the units it looks at."""
+        day, so a request meeting a rule with many classes for the first time judges only the
+        classes among the units it looks at."""
         rule = self.rule
         if rule.scope == "unit":
             key: Hashable = (None, ctx.today)
@@ -87,7 +92,7 @@ class _ClassRule:
         found = self._verdicts.get(key) if key is not None else None
         if found is None:
             size = len(self.representatives)
-            found = (np.full(size, _UNKNOWN, dtype=np.int8), [None] * size)
+            found = (np.full(size, _UNKNOWN, dtype=np.int8), np.full(size, None, dtype=object))
             if key is not None:
                 self._verdicts[key] = found
         state, results = found
@@ -109,6 +114,8 @@ class FleetTable:
         n = len(units)
         #: Each unit's id (read without touching the unit object).
         self.ids: list[Id] = [u.id for u in units]
+        #: The same ids as an object array, for picking many at once.
+        self.id_objects: ObjectArray = np.fromiter(self.ids, dtype=object, count=n)
         self.jobs: Int64Array = np.array([u.jobs_today for u in units], dtype=np.int64).reshape(n)
         busy = [u.busy_until for u in units]
         self.chained: BoolArray = np.array(
@@ -130,8 +137,14 @@ class FleetTable:
         self.classed: dict[str, _ClassRule] = {
             rule.name: _ClassRule(rule, units)
             for rule in HARD_RULES
-            if rule.unit_key is not None and rule.check is not None
+            if rule.unit_key is not None and rule.check is not None and rule.name not in _TWINS
         }
+        #: The latest HV certificate's expiry on board, as a day ordinal (-1: none), read by
+        #: the HV rule's own unit key.
+        self.hv_latest: Int64Array = np.array(
+            [-1 if d is None else d.toordinal() for d in map(_HV_RULE.unit_key, units)],  # type: ignore[arg-type,union-attr]
+            dtype=np.int64,
+        ).reshape(n)
         self._busy_local: dict[dt.tzinfo, Int64Array] = {}
 
     def __len__(self) -> int:
@@ -162,8 +175,9 @@ class FleetTable:
         classed = self.classed.get(rule.name)
         if classed is not None:
             return classed.verdicts(self.units, request, ctx, classed.unit_class[idx])[0]
-        if rule.name == "on_shift":
-            return on_shift(self, ctx, idx)
+        twin = _TWINS.get(rule.name)
+        if twin is not None:
+            return twin(self, request, ctx, idx)
         check = rule.check
         assert check is not None
         return np.array(
@@ -172,30 +186,45 @@ class FleetTable:
 
     def screen(
         self, request: RescueRequest, ctx: RuleContext, idx: IntArray
-    ) -> tuple[list[int], list[RuleResult | None]]:
+    ) -> tuple[IntArray, ObjectArray, BoolArray]:
         """For each unit ``idx[c]``: the position in ``HARD_RULES`` of the first rule it fails
-        for ``request`` (-1 when it passes them all, as :func:`~.rules.first_failure`), and
-        that rule's result when it was judged on a unit of the same class (else None)."""
+        for ``request`` (-1 when it passes them all, as :func:`~.rules.first_failure`); that
+        rule's :class:`~.rules.RuleResult` when the function judged it on a unit of the same
+        class (or, for a twin whose failures share one reason, on another failing unit), else
+        None; and whether that result is there (a mask)."""
         codes: IntArray = np.full(idx.size, -1, dtype=np.intp)
-        shared: dict[int, tuple[list[RuleResult | None], list[int]]] = {}
+        results: ObjectArray = np.full(idx.size, None, dtype=object)
+        known: BoolArray = np.zeros(idx.size, dtype=np.bool_)
         for position in range(len(HARD_RULES) - 1, -1, -1):
             rule = HARD_RULES[position]
             classed = self.classed.get(rule.name)
             if classed is None:
-                codes[~self.judge(rule, request, ctx, idx)] = position
+                failed = ~self.judge(rule, request, ctx, idx)
+                if not failed.any():
+                    continue
+                codes[failed] = position
+                result = None
+                if rule.name in _SHARED_REASON:
+                    # Every unit failing this twin fails for the same reason (the day):
+                    # the rule function's verdict on the first one serves them all.
+                    assert rule.check is not None
+                    first = int(idx[int(failed.argmax())])
+                    result = rule.check(request, self.units[first], ctx)
+                if result is not None and not result.ok:
+                    results[failed] = result
+                    known[failed] = True
+                else:
+                    results[failed] = None
+                    known[failed] = False
                 continue
             unit_class = classed.unit_class[idx]
-            ok, results = classed.verdicts(self.units, request, ctx, unit_class)
+            ok, by_class = classed.verdicts(self.units, request, ctx, unit_class)
             failed = ~ok
             if failed.any():
                 codes[failed] = position
-                shared[position] = (results, unit_class.tolist())
-        code_list: list[int] = codes.tolist()
-        found: list[RuleResult | None] = [
-            shared[code][0][shared[code][1][c]] if code in shared else None
-            for c, code in enumerate(code_list)
-        ]
-        return code_list, found
+                results[failed] = by_class[unit_class[failed]]
+                known[failed] = True
+        return codes, results, known
 
     def feasible(
         self,
@@ -210,6 +239,33 @@ class FleetTable:
             if scope is None or rule.scope == scope:
                 ok &= self.judge(rule, request, ctx, idx)
         return ok
+
+
+def hv_certified(
+    table: FleetTable, request: RescueRequest, ctx: RuleContext, idx: IntArray
+) -> BoolArray:
+    """Vectorised :func:`~.rules.hv_certified_crew`: a request needing an HV crew passes the
+    units whose latest HV certificate runs at least to the dispatch day. (Judged per key
+    class instead, the first request at a place met ~100 expiry days among its neighbours,
+    one rule call each.)"""
+    if not request.needs_hv_crew:
+        return np.ones(idx.size, dtype=np.bool_)
+    ok: BoolArray = table.hv_latest[idx] >= ctx.today.toordinal()
+    return ok
+
+
+def _on_shift_twin(
+    table: FleetTable, request: RescueRequest, ctx: RuleContext, idx: IntArray
+) -> BoolArray:
+    return on_shift(table, ctx, idx)
+
+
+_Twin = Callable[[FleetTable, RescueRequest, RuleContext, IntArray], BoolArray]
+#: Hard rules judged by a vectorised twin rather than by the function per unit or per class.
+_TWINS: dict[str, _Twin] = {"on_shift": _on_shift_twin, "hv_certified_crew": hv_certified}
+#: Twins whose failing units all fail with the same reason for one request and day.
+_SHARED_REASON = frozenset({"hv_certified_crew"})
+_HV_RULE = next(rule for rule in HARD_RULES if rule.name == "hv_certified_crew")
 
 
 def on_shift(table: FleetTable, ctx: RuleContext, idx: IntArray) -> BoolArray:
