@@ -141,9 +141,11 @@ class FleetTable:
         }
         #: The latest HV certificate's expiry on board, as a day ordinal (-1: none), read by
         #: the HV rule's own unit key.
+        hv_key = _HV_RULE.unit_key
+        assert hv_key is not None
+        latest: list[dt.date | None] = [hv_key(u) for u in units]  # type: ignore[misc]
         self.hv_latest: Int64Array = np.array(
-            [-1 if d is None else d.toordinal() for d in map(_HV_RULE.unit_key, units)],  # type: ignore[arg-type,union-attr]
-            dtype=np.int64,
+            [-1 if d is None else d.toordinal() for d in latest], dtype=np.int64
         ).reshape(n)
         self._busy_local: dict[dt.tzinfo, Int64Array] = {}
 
