@@ -15,6 +15,7 @@ from anxin.dispatching import (
     FleetIndex,
     HaversineModel,
     Point,
+    Rejections,
     RescueRequest,
     UnitSnapshot,
     propose,
@@ -114,6 +115,20 @@ class TestPropose:
         result = propose(breakdown(), broken + good, now=NOW, travel=MODEL, limit=2)
         assert [p.unit_id for p in result.proposals] == ["g1", "g2"]
         assert len(result.rejections) == 200
+
+    def test_rejections_are_built_when_first_read(self):
+        broken = [unit(f"b{i}", 1 + i * 0.01, daily_check="failed") for i in range(40)]
+        result = propose(breakdown(), [*broken, unit("g", 30)], now=NOW, travel=MODEL)
+        rejections = result.rejections
+        assert isinstance(rejections, Rejections) and rejections._items is None
+        assert len(rejections) == 40 and rejections._items is None  # counted, not built
+        listed = list(rejections)
+        assert [r.unit_id for r in listed] == [f"b{i}" for i in range(40)]
+        assert {r.rule for r in listed} == {"daily_check_passed"}
+        assert (
+            rejections == listed and rejections[3] == listed[3] and rejections[-2:] == listed[-2:]
+        )
+        assert listed[0].reason.text("zh-Hans") and rejections != listed[1:]
 
     def test_excluded_units_are_skipped_not_rejected(self):
         fleet = [unit("promised", 1), unit("other", 4)]

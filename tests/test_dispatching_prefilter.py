@@ -28,6 +28,7 @@ from anxin.dispatching import (
 from anxin.dispatching import index as index_module
 from anxin.dispatching.engine import FIRST_QUERY, WIDEN_FACTOR, time_candidates
 from anxin.dispatching.feasibility import BatchFeasibility
+from anxin.dispatching.prefilter import epoch_us, local_time_us, local_times_us
 from anxin.dispatching.rules import HARD_RULES, RuleContext, first_failure
 from anxin.dispatching.travel import SHANGHAI
 
@@ -234,3 +235,24 @@ def test_propose_with_units_at_the_same_spot_asks_the_tree_round_by_round():
     best, rejected = reference_propose(request, fleet, ctx, HaversineModel(), 1, 10)
     assert [p.unit_id for p in result.proposals] == [uid for uid, _ in best] == ["ok"]
     assert [(r.unit_id, r.rule, r.reason) for r in result.rejections] == rejected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(ZONES + [ZoneInfo("America/New_York"), ZoneInfo("Australia/Lord_Howe")]),
+    st.lists(st.integers(-3 * 3600, 3 * 3600), min_size=1, max_size=30),
+    st.sampled_from(
+        # Around daylight-saving changes (Berlin, New York, Lord Howe's half hour) and not.
+        [
+            dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 10, 25, 1, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 3, 8, 7, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 4, 4, 15, 0, tzinfo=dt.UTC),
+            dt.datetime(2026, 11, 23, 2, 30, tzinfo=dt.UTC),
+        ]
+    ),
+)
+def test_local_times_of_many_moments_are_each_moments_local_time(tz, seconds, around):
+    moments = [around + dt.timedelta(seconds=s, microseconds=7) for s in seconds]
+    got = local_times_us(np.array([epoch_us(m) for m in moments], dtype=np.int64), tz, {})
+    assert got.tolist() == [local_time_us(m, tz) for m in moments]

@@ -23,7 +23,7 @@ from .domain import (
     UnitSnapshot,
     UnitStatus,
 )
-from .engine import propose
+from .engine import Rejections, propose
 from .explain import Reason
 from .index import FleetIndex
 from .joint import assign_jointly
@@ -56,6 +56,7 @@ __all__ = [
     "ProposalResult",
     "Reason",
     "Rejection",
+    "Rejections",
     "RescueRequest",
     "RuleContext",
     "RuleResult",

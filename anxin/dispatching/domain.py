@@ -8,7 +8,7 @@ here knows about a database, a clock or a map service.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -235,7 +235,9 @@ class ProposalResult:
     """The ranked proposals for one request and the units turned down on the way."""
 
     proposals: list[Proposal]
-    rejections: list[Rejection]
+    #: Nearest first; :func:`~.engine.propose` gives a :class:`~.engine.Rejections`, built
+    #: when first read.
+    rejections: Sequence[Rejection]
 
 
 class AssignedPair(NamedTuple):

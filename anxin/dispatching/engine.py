@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from typing import overload
 
 import numpy as np
 
@@ -45,6 +47,8 @@ FIRST_QUERY = 32
 WIDEN_FACTOR = 2
 #: The first tree query asks for this many rounds' worth of units at once (see ``_Rounds``).
 SPECULATE = 4
+#: Up to this many feasible units are timed in plain floats rather than with numpy arrays.
+SCALAR_TIMING_UP_TO = 32
 
 
 def as_aware(now: dt.datetime | float) -> dt.datetime:
@@ -103,76 +107,157 @@ def _feasible_nearest(
     ctx: RuleContext,
     wanted: int,
     exclude: frozenset[Id],
-) -> tuple[list[tuple[int, float]], list[Rejection]]:
+) -> tuple[list[tuple[int, float]], Rejections]:
     """Nearest units passing the hard rules, widening the search until ``wanted`` are found.
 
     The snapshot's :class:`~anxin.dispatching.prefilter.FleetTable` says at once which rule
-    (if any) each unit looked at fails first. The rule functions still have the last word:
-    a rejected unit's reason comes from the rule that failed it (judged on the unit, or on a
-    unit of the same key class for a rule with a ``unit_key``), and a unit the table passes is
-    judged by every rule before it is timed (a disagreement falls back to the functions).
+    (if any) each unit looked at fails first, as the rule functions do: a rule with a
+    ``unit_key`` by its function on a unit of the same key class, a rule with a vectorised
+    twin by the twin (checked against the function on random fleets by
+    ``tests/test_dispatching_prefilter.py``), any other by its function unit by unit. A unit it
+    passes is feasible, as :class:`~.live.LiveFleet`'s columns are for the policies; the
+    units it fails are listed, with the rule each failed first, in :class:`Rejections`.
     """
     feasible: list[tuple[int, float]] = []
-    rejections: list[Rejection] = []
-    units, table, ids = index.units, index.table, index.table.ids
-    id_objects = table.id_objects
+    rejected: list[_Rejected] = []
+    ids = index.table.ids
     point = to_xyz(np.array([request.point.lat]), np.array([request.point.lon]))[0]
     first = min(len(index), max(FIRST_QUERY, 2 * wanted))
-    rounds = _Rounds(index, point, first, lambda idx: table.screen(request, ctx, idx))
-    # Off shift: a unit setting off now fails ``on_shift`` by its shift hours alone, so one
-    # verdict of the rule function serves every unit with the same hours (kept per call).
-    off_shift: dict[tuple[object, object], tuple[str, RuleResult]] = {}
-    now_us = epoch_us(ctx.now)
+    rounds = _Rounds(index, point, first, lambda idx: index.table.screen(request, ctx, idx))
     for found, distances, codes, results, known in rounds:
         if exclude:
             kept = np.array([ids[i] not in exclude for i in found.tolist()], dtype=np.bool_)
-            found, codes, results, known = found[kept], codes[kept], results[kept], known[kept]
-            distances = [d for d, keep in zip(distances, kept.tolist(), strict=True) if keep]
-        # Units failing a rule whose function already judged a unit of the same class are
-        # turned down in runs, in order, straight from the screen's columns; the others
-        # are looked at one by one.
+            found, distances, codes = found[kept], distances[kept], codes[kept]
+            results, known = results[kept], known[kept]
+        ok = codes == -1
+        feasible.extend(zip(found[ok].tolist(), distances[ok].tolist(), strict=True))
+        if not ok.all():
+            out = ~ok
+            rejected.append((found[out], codes[out], results[out], known[out]))
+        if len(feasible) >= wanted:
+            break
+    return feasible, Rejections(request, index, ctx, rejected)
+
+
+#: One round's turned-down units: positions, first rule failed, its result where the table
+#: has it from the rule function (and whether it has).
+_Rejected = tuple[IntArray, IntArray, ObjectArray, BoolArray]
+
+
+class Rejections(Sequence[Rejection]):
+    """The units a proposal looked at and turned down, nearest first, with the hard rule each
+    failed first and that rule's reason; built when first read.
+
+    :func:`propose` judges every unit it looks at (the table's codes decide which are
+    feasible); turning a few hundred of them into :class:`Rejection` objects with the rule
+    functions' reasons is left until someone reads the list. The dispatch console does; the
+    policies, which propose for every request of a batch and keep only the best unit, do not.
+    Compares equal to a list of the same rejections.
+    """
+
+    __slots__ = ("_ctx", "_index", "_items", "_rejected", "_request")
+
+    def __init__(
+        self,
+        request: RescueRequest,
+        index: FleetIndex,
+        ctx: RuleContext,
+        rejected: list[_Rejected],
+    ) -> None:
+        self._request, self._index, self._ctx, self._rejected = request, index, ctx, rejected
+        self._items: list[Rejection] | None = None
+
+    def _built(self) -> list[Rejection]:
+        if self._items is None:
+            self._items = _build_rejections(self._request, self._index, self._ctx, self._rejected)
+        return self._items
+
+    @overload
+    def __getitem__(self, i: int) -> Rejection: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Rejection]: ...
+
+    def __getitem__(self, i: int | slice) -> Rejection | list[Rejection]:
+        return self._built()[i]
+
+    def __len__(self) -> int:
+        if self._items is not None:
+            return len(self._items)
+        return sum(part[0].size for part in self._rejected)
+
+    def __iter__(self) -> Iterator[Rejection]:
+        return iter(self._built())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rejections | list | tuple):
+            return self._built() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Rejections({self._built()!r})"
+
+
+def _build_rejections(
+    request: RescueRequest, index: FleetIndex, ctx: RuleContext, rejected: list[_Rejected]
+) -> list[Rejection]:
+    """The rejections of :class:`Rejections`, in the order the units were looked at.
+
+    Units whose rule result the table has (judged by the function on a unit of the same
+    class) are turned down in runs, straight from its columns; the others (failing a
+    vectorised twin) get their reason from the rule function, one unit at a time."""
+    units, table, ids, id_objects = (
+        index.units,
+        index.table,
+        index.table.ids,
+        index.table.id_objects,
+    )
+    rejections: list[Rejection] = []
+    # Off shift: a unit setting off now fails ``on_shift`` by its shift hours alone, so one
+    # verdict of the rule function serves every unit with the same hours.
+    off_shift: dict[tuple[object, object], tuple[str, RuleResult]] = {}
+    now_us = epoch_us(ctx.now)
+    for found, codes, results, known in rejected:
         found_list, code_list = found.tolist(), codes.tolist()
         start = 0
         for c in [*np.flatnonzero(~known).tolist(), len(found_list)]:
             if c > start:
+                # ``tuple.__new__(Rejection, ...)`` is what ``Rejection._make`` does, in C.
                 rejections.extend(
                     map(
-                        Rejection,
-                        id_objects[found[start:c]].tolist(),
-                        _NAMES[codes[start:c]].tolist(),
-                        [result.reason for result in results[start:c].tolist()],
+                        tuple.__new__,
+                        repeat(Rejection),
+                        zip(
+                            id_objects[found[start:c]].tolist(),
+                            _NAMES[codes[start:c]].tolist(),
+                            [result.reason for result in results[start:c].tolist()],
+                            strict=True,
+                        ),
                     )
                 )
             start = c + 1
             if c == len(found_list):
                 break
-            i, distance, code = found_list[c], distances[c], code_list[c]
+            i, code = found_list[c], code_list[c]
             unit = units[i]
-            if code == _ON_SHIFT and not (table.chained[i] and table.busy_us[i] > now_us):
-                hours = (unit.shift_start, unit.shift_end)
-                failure = off_shift.get(hours)
-                if failure is None:
-                    failure = _confirmed_failure(request, unit, ctx, code)
-                    if failure is not None and failure[0] == "on_shift":
-                        off_shift[hours] = failure
-                if failure is not None:
-                    rejections.append(Rejection(ids[i], failure[0], failure[1].reason))
-                    continue
-            failure = _confirmed_failure(request, unit, ctx, code)
+            set_off_now = not (table.chained[i] and table.busy_us[i] > now_us)
+            hours = (unit.shift_start, unit.shift_end)
+            failure = off_shift.get(hours) if code == _ON_SHIFT and set_off_now else None
             if failure is None:
-                feasible.append((i, distance))
-            else:
-                rejections.append(Rejection(ids[i], failure[0], failure[1].reason))
-        if len(feasible) >= wanted:
-            break
-    return feasible, rejections
+                failure = _confirmed_failure(request, unit, ctx, code)
+                if code == _ON_SHIFT and set_off_now and failure[0] == "on_shift":
+                    off_shift[hours] = failure
+            rejections.append(Rejection(ids[i], failure[0], failure[1].reason))
+    return rejections
 
 
 _NAMES = np.array(HARD_RULE_NAMES, dtype=object)
 _ON_SHIFT = next(c for c, rule in enumerate(HARD_RULES) if rule.name == "on_shift")
 
 _Screen = Callable[[IntArray], tuple[IntArray, ObjectArray, BoolArray]]
-_Round = tuple[IntArray, list[float], IntArray, ObjectArray, BoolArray]
+_Round = tuple[IntArray, FloatArray, IntArray, ObjectArray, BoolArray]
 
 
 class _Rounds:
@@ -193,7 +278,7 @@ class _Rounds:
         self.index, self.point, self.k, self.seen, self.screen = index, point, k, 0, screen
         self.fetched = self.base = 0
         self.found: IntArray = np.zeros(0, dtype=np.intp)
-        self.distances: list[float] = []
+        self.distances: FloatArray = np.zeros(0)
         self.codes: IntArray = np.zeros(0, dtype=np.intp)
         self.results: ObjectArray = np.zeros(0, dtype=object)
         self.known: BoolArray = np.zeros(0, dtype=np.bool_)
@@ -218,7 +303,7 @@ class _Rounds:
             # the earlier rounds saw; with ties the next query differs anyway).
             chord, found = chord[seen:], found[seen:]
             self.codes, self.results, self.known = self.screen(found)
-            self.found, self.distances = found, chord_to_arc_m(chord).tolist()
+            self.found, self.distances = found, chord_to_arc_m(chord)
             self.base, self.fetched = seen, (seen + found.size if self.exact else 0)
         self.seen, self.k = k, min(n, k * WIDEN_FACTOR)
         lo, hi = seen - self.base, k - self.base
@@ -233,28 +318,22 @@ class _Rounds:
 
 def _confirmed_failure(
     request: RescueRequest, unit: UnitSnapshot, ctx: RuleContext, code: int
-) -> tuple[str, RuleResult] | None:
-    """The first hard rule ``unit`` fails, from the rule functions, given the table's guess
-    ``code`` (the position in ``HARD_RULES`` of the first rule failed, -1 for none).
-
-    A unit the table passes is judged by the rules without a ``unit_key`` only: the classed
-    rules' verdicts came from the rule functions themselves, on a unit of the same key class.
-    Whenever the table's guess is not borne out, every rule is asked in order."""
-    if code >= 0:
-        rule = HARD_RULES[code]
-        assert rule.check is not None
-        result = rule.check(request, unit, ctx)
-        if not result.ok:
-            return rule.name, result
-        return first_failure(request, unit, ctx)
-    for rule in _UNCLASSED:
-        assert rule.check is not None
-        if not rule.check(request, unit, ctx).ok:
-            return first_failure(request, unit, ctx)
-    return None
-
-
-_UNCLASSED = tuple(rule for rule in HARD_RULES if rule.unit_key is None and rule.check)
+) -> tuple[str, RuleResult]:
+    """The first hard rule ``unit`` fails, from the rule functions, given the table's verdict
+    that it fails rule ``HARD_RULES[code]`` first; if that rule's function passes the unit,
+    every rule is asked in order. A unit that every function passes was failed by a twin
+    that disagrees with its function: a defect, raised as such."""
+    rule = HARD_RULES[code]
+    assert rule.check is not None
+    result = rule.check(request, unit, ctx)
+    if not result.ok:
+        return rule.name, result
+    failure = first_failure(request, unit, ctx)
+    if failure is None:
+        raise RuntimeError(
+            f"the fleet table failed unit {unit.id!r} on {rule.name!r}, its function passes it"
+        )
+    return failure
 
 
 def time_candidates(
@@ -303,20 +382,38 @@ def _best_timed(
     # The default model, one UTC offset from now until the last unit sets off: every unit is
     # timed at the speed of its own departure hour, as the grouped path does, in one call.
     assert isinstance(travel, HaversineModel)
-    idx = np.array([i for i, _ in feasible], dtype=np.intp)
     table = index.table
-    offset = table.start_offset_s(ctx, idx)
-    later = offset > 0
-    depart = np.where(later, table.busy_us[idx], epoch_us(ctx.now)) / 1e6
-    n = idx.size
-    drive = travel.pairwise_seconds(
-        index.lat[idx], index.lon[idx],
-        np.full(n, request.point.lat), np.full(n, request.point.lon),
-        depart, np.full(n, request.area is Area.REMOTE),
-    )  # fmt: skip
-    etas = (offset + drive).tolist()
     weight = priority_weight(request)
-    costs = (weight * ((offset + drive) + WORKLOAD_SECONDS_PER_JOB * table.jobs[idx])).tolist()
+    n = len(feasible)
+    if n <= SCALAR_TIMING_UP_TO:
+        # A few units: the same formula in plain floats (``HaversineModel.seconds``), which
+        # costs less than a round of numpy calls on arrays of a few elements.
+        now_us = epoch_us(ctx.now)
+        remote = request.area is Area.REMOTE
+        etas, costs = [], []
+        to_lat, to_lon = request.point.lat, request.point.lon
+        for i, _ in feasible:
+            busy_us = int(table.busy_us[i])
+            later = bool(table.chained[i]) and busy_us > now_us
+            offset_s = (busy_us - now_us) / 1e6 if later else 0.0
+            depart = (busy_us if later else now_us) / 1e6
+            eta = offset_s + travel.seconds_between(
+                float(index.lat[i]), float(index.lon[i]), to_lat, to_lon, depart, remote=remote
+            )
+            etas.append(eta)
+            costs.append(weight * (eta + WORKLOAD_SECONDS_PER_JOB * int(table.jobs[i])))
+    else:
+        idx = np.array([i for i, _ in feasible], dtype=np.intp)
+        offset = table.start_offset_s(ctx, idx)
+        later_mask = offset > 0
+        depart_s = np.where(later_mask, table.busy_us[idx], epoch_us(ctx.now)) / 1e6
+        drive = travel.pairwise_seconds(
+            index.lat[idx], index.lon[idx],
+            np.full(n, request.point.lat), np.full(n, request.point.lon),
+            depart_s, np.full(n, request.area is Area.REMOTE),
+        )  # fmt: skip
+        etas = (offset + drive).tolist()
+        costs = (weight * ((offset + drive) + WORKLOAD_SECONDS_PER_JOB * table.jobs[idx])).tolist()
     order = sorted(range(n), key=lambda c: (costs[c], etas[c], str(table.ids[feasible[c][0]])))
     best: list[Candidate] = []
     for c in order[:limit]:

@@ -55,6 +55,49 @@ def local_time_us(moment: dt.datetime, tz: dt.tzinfo) -> int:
     return time_of_day_us(moment.astimezone(tz).time())
 
 
+_HOUR_US = 3_600_000_000
+_DAY_US = 24 * _HOUR_US
+
+
+def local_times_us(
+    moments_us: Int64Array, tz: dt.tzinfo, memo: dict[tuple[dt.tzinfo, int], int | None]
+) -> Int64Array:
+    """Vectorised :func:`local_time_us` of epoch microseconds: the zone's UTC offset is read
+    once per clock hour the moments fall in (at its first and last microsecond, kept in
+    ``memo``); an hour in which the offset changes is converted moment by moment."""
+    hours = moments_us // _HOUR_US
+    lo, hi = int(hours.min()), int(hours.max())
+    if hi - lo > 24 * 366:  # finishes spread over years: moment by moment
+        return np.array(
+            [local_time_us(_EPOCH + dt.timedelta(microseconds=m), tz) for m in moments_us.tolist()],
+            dtype=np.int64,
+        ).reshape(moments_us.size)
+    offsets = np.zeros(hi - lo + 1, dtype=np.int64)
+    changing: list[int] = []
+    for hour in range(lo, hi + 1):
+        key = (tz, hour)
+        if key not in memo:
+            first = _utc_offset_us(hour * _HOUR_US, tz)
+            last = _utc_offset_us((hour + 1) * _HOUR_US - 1, tz)
+            memo[key] = first if first == last else None
+        offset = memo[key]
+        if offset is None:
+            changing.append(hour)
+        else:
+            offsets[hour - lo] = offset
+    result: Int64Array = (moments_us + offsets[hours - lo]) % _DAY_US
+    for hour in changing:
+        for c in np.flatnonzero(hours == hour).tolist():
+            moment = _EPOCH + dt.timedelta(microseconds=int(moments_us[c]))
+            result[c] = local_time_us(moment, tz)
+    return result
+
+
+def _utc_offset_us(moment_us: int, tz: dt.tzinfo) -> int:
+    moment = _EPOCH + dt.timedelta(microseconds=moment_us)
+    return (moment.astimezone(tz).utcoffset() or dt.timedelta(0)) // _MICRO
+
+
 class _ClassRule:
     """A hard rule with a ``unit_key``: judged once per unit class, verdicts kept by request."""
 
@@ -148,6 +191,7 @@ class FleetTable:
             [-1 if d is None else d.toordinal() for d in latest], dtype=np.int64
         ).reshape(n)
         self._busy_local: dict[dt.tzinfo, Int64Array] = {}
+        self._hour_offsets: dict[tuple[dt.tzinfo, int], int | None] = {}
 
     def __len__(self) -> int:
         return len(self.units)
@@ -164,9 +208,9 @@ class FleetTable:
         known = self._busy_local.get(tz)
         if known is None:
             known = self._busy_local[tz] = np.full(len(self.units), _UNKNOWN, dtype=np.int64)
-        for i in idx[known[idx] == _UNKNOWN].tolist():
-            until = self.units[i].busy_until
-            known[i] = 0 if until is None else local_time_us(until, tz)
+        todo = idx[known[idx] == _UNKNOWN]
+        if todo.size:
+            known[todo] = local_times_us(self.busy_us[todo], tz, self._hour_offsets)
         result: Int64Array = known[idx]
         return result
 

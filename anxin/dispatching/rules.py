@@ -83,17 +83,25 @@ def capability_match(request: RescueRequest, unit: UnitSnapshot, ctx: RuleContex
     hybrid that must be moved goes on a flatbed; other needs must be listed equipment."""
     needs = request.needs
     if Need.FLATBED in needs and unit.kind is not UnitKind.FLATBED:
-        return RuleResult(False, Reason("capability.flatbed_needed", {"kind": unit.kind.value}))
+        return _capability_failed("capability.flatbed_needed", kind=unit.kind.value)
     if Need.TOWING in needs:
         if request.powertrain in _CARRIED_POWERTRAINS and unit.kind is not UnitKind.FLATBED:
-            params = {"powertrain": request.powertrain.value, "kind": unit.kind.value}
-            return RuleResult(False, Reason("capability.ev_flatbed", params))
+            return _capability_failed(
+                "capability.ev_flatbed", powertrain=request.powertrain.value, kind=unit.kind.value
+            )
         if unit.kind not in _TOWING_KINDS:
-            return RuleResult(False, Reason("capability.towing_needed", {"kind": unit.kind.value}))
-    missing = sorted(needs - KIND_NEEDS - unit.capabilities)
+            return _capability_failed("capability.towing_needed", kind=unit.kind.value)
+    missing = needs - KIND_NEEDS - unit.capabilities
     if missing:
-        return RuleResult(False, Reason("capability.missing", {"missing": ", ".join(missing)}))
+        return _capability_failed("capability.missing", missing=", ".join(sorted(missing)))
     return _CAPABILITY_OK
+
+
+@lru_cache(maxsize=1024)
+def _capability_failed(code: str, **params: str) -> RuleResult:
+    # Verdicts are immutable values: a fleet's few (kind, equipment) classes meet the same
+    # handful of failures again and again, each built once.
+    return RuleResult(False, Reason(code, params))
 
 
 def hv_certified_crew(request: RescueRequest, unit: UnitSnapshot, ctx: RuleContext) -> RuleResult:

@@ -158,9 +158,24 @@ class HaversineModel:
         """One trip's driving time (s), by the same formula as :meth:`pairwise_seconds`, in
         plain floats: a single trip (a simulated return to base, the one unit a policy chose)
         costs a few microseconds instead of a round of numpy calls on one-element arrays."""
+        return self.seconds_between(
+            origin.lat, origin.lon, destination.lat, destination.lon, depart_epoch, remote=remote
+        )
+
+    def seconds_between(
+        self,
+        origin_lat: float,
+        origin_lon: float,
+        dest_lat: float,
+        dest_lon: float,
+        depart_epoch: float,
+        *,
+        remote: bool = False,
+    ) -> float:
+        """:meth:`seconds` from bare coordinates (degrees)."""
         radians, sin, cos = math.radians, math.sin, math.cos
-        p1, p2 = radians(origin.lat), radians(destination.lat)
-        dlmb = radians(destination.lon) - radians(origin.lon)
+        p1, p2 = radians(origin_lat), radians(dest_lat)
+        dlmb = radians(dest_lon) - radians(origin_lon)
         h = sin((p2 - p1) / 2.0) ** 2 + cos(p1) * cos(p2) * sin(dlmb / 2.0) ** 2
         metres = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(max(h, 0.0), 1.0)))
         if remote:
