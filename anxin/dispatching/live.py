@@ -24,6 +24,7 @@ import datetime as dt
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import fields
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,7 +48,14 @@ _PROBE_AT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 def xyz_of(point: Point) -> tuple[float, float, float]:
     """A point on the sphere of the Earth's radius, as :func:`~.index.to_xyz` places it."""
-    phi, lmb = math.radians(point.lat), math.radians(point.lon)
+    return xyz_at(point.lat, point.lon)
+
+
+@lru_cache(maxsize=16_384)
+def xyz_at(lat: float, lon: float) -> tuple[float, float, float]:
+    """:func:`xyz_of` by coordinates, kept: a unit's row is redone each time it sets off or
+    comes back, mostly from a few bases and from the scene a policy has just measured."""
+    phi, lmb = math.radians(lat), math.radians(lon)
     cos_phi = math.cos(phi)
     return (
         cos_phi * math.cos(lmb) * EARTH_RADIUS_M,
@@ -121,30 +129,31 @@ class _StateRule:
 
     def place(self, i: int, template: UnitSnapshot, status: UnitStatus, known: bool) -> None:
         """Put unit ``i`` in the class of its new state."""
-        memo = self._memo[i]
-        c = memo.get((status, known))
+        c = self._memo[i].get((status, known))
+        self.unit_class[i] = self._new_class(i, template, status, known) if c is None else c
+
+    def _new_class(self, i: int, template: UnitSnapshot, status: UnitStatus, known: bool) -> int:
+        a = _with(
+            template,
+            {"status": status, "busy_until": _PROBE_AT if known else None,
+             "busy_point": template.point if known else None, "jobs_today": 0},
+        )  # fmt: skip
+        b = _with(
+            template,
+            {"status": status, "busy_until": _PROBE_LATER if known else None,
+             "point": Point(0.0, 0.0), "busy_point": Point(1.0, 1.0) if known else None,
+             "jobs_today": 7},
+        )  # fmt: skip
+        key = self.key(a)
+        if self.key(b) != key:
+            self.covered = False
+        c = self._class_of.get(key)
         if c is None:
-            a = _with(
-                template,
-                {"status": status, "busy_until": _PROBE_AT if known else None,
-                 "busy_point": template.point if known else None, "jobs_today": 0},
-            )  # fmt: skip
-            b = _with(
-                template,
-                {"status": status, "busy_until": _PROBE_LATER if known else None,
-                 "point": Point(0.0, 0.0), "busy_point": Point(1.0, 1.0) if known else None,
-                 "jobs_today": 7},
-            )  # fmt: skip
-            key = self.key(a)
-            if self.key(b) != key:
-                self.covered = False
-            c = self._class_of.get(key)
-            if c is None:
-                c = self._class_of[key] = len(self._probes)
-                self._probes.append(a)
-                self._fails.clear()  # verdicts are per class: a new class, judge again
-            memo[(status, known)] = c
-        self.unit_class[i] = c
+            c = self._class_of[key] = len(self._probes)
+            self._probes.append(a)
+            self._fails.clear()  # verdicts are per class: a new class, judge again
+        self._memo[i][(status, known)] = c
+        return c
 
     def fails(self, request: RescueRequest, ctx: RuleContext, key: Hashable | None) -> BoolArray:
         """Whether each unit fails the rule in its current state."""
@@ -243,13 +252,14 @@ class LiveFleet:
             rule.request_key is not None for rule in HARD_RULES if rule.scope == "pair"
         )
         self._index: FleetIndex | None = None
+        self._exact = self._all_classed and all(r.covered for r in self._state_rules)
 
     @property
     def exact(self) -> bool:
         """Whether :meth:`fails` judges every hard rule (by class, or ``on_shift`` by its
         vectorised twin), so that a unit it passes passes :func:`~.rules.first_failure`;
         when not, a policy must confirm each unit it chooses with the rule functions."""
-        return self._all_classed and all(r.covered for r in self._state_rules)
+        return self._exact
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -272,20 +282,22 @@ class LiveFleet:
             if jobs_today < 0:
                 raise ValueError("jobs_today must be 0 or more")
             self.jobs[i] = jobs_today
-        was_idle = self.status[i] is UnitStatus.AVAILABLE
+        idle = status is UnitStatus.AVAILABLE
+        if idle is not (self.status[i] is UnitStatus.AVAILABLE):
+            self.idle[i] = idle
+            self.not_idle[i] = not idle
+            if idle:
+                self._clock += 1
+                self.since[i] = self._clock
         self.status[i] = status
         self.point[i] = point
         self.busy_until[i] = busy_until
         self.busy_point[i] = busy_point
-        idle = status is UnitStatus.AVAILABLE
-        self.idle[i] = idle
-        self.not_idle[i] = not idle
-        if idle and not was_idle:
-            self._clock += 1
-            self.since[i] = self._clock
         self.chained[i] = busy_until is not None and status in _WAITING
+        known = busy_until is not None
         for state_rule in self._state_rules:
-            state_rule.place(i, self.templates[i], status, busy_until is not None)
+            state_rule.place(i, self.templates[i], status, known)
+            self._exact = self._exact and state_rule.covered
         self._moved.append(i)
         self._snaps[i] = None
         self._index = None

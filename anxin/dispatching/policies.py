@@ -9,6 +9,7 @@ would follow (the nearest free capable unit by straight line, first come first s
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from types import MappingProxyType
@@ -68,6 +69,24 @@ def _xyz(lat: float, lon: float) -> tuple[float, float, float]:
     bases, so a plain-list :class:`NearestIdle` call mostly finds its units' points here."""
     x, y, z = to_xyz(np.array([lat]), np.array([lon]))[0].tolist()
     return x, y, z
+
+
+def _nearest_of(
+    units: list[int],
+    rows: list[list[float]],
+    here: tuple[float, float, float],
+    since: list[int],
+) -> int:
+    """Of a few units (their points on the sphere in ``rows``), the nearest to ``here`` by
+    the chord, and of equally near ones the one idle longest (least ``since``)."""
+    x, y, z = here
+    best, chosen = (math.inf, 0), units[0]
+    for unit, (ux, uy, uz), order in zip(units, rows, since, strict=True):
+        dx, dy, dz = ux - x, uy - y, uz - z
+        key = (dx * dx + dy * dy + dz * dz, order)
+        if key < best:
+            best, chosen = key, unit
+    return chosen
 
 
 #: Dot products of points on the sphere (m²) within this of the largest are measured again by
@@ -153,8 +172,9 @@ class NearestIdle:
         xyz = fleet.xyz
         fast = type(travel) is HaversineModel
         confirm = not fleet.exact
+        since = fleet.since
         for request in first_come(requests):
-            here = np.array(xyz_of(request.point))
+            here = xyz_of(request.point)
             closeness = xyz.dot(here)
             # Not idle, failing a hard rule, or taken by an earlier request: not a candidate.
             out = fleet.fails(request, ctx, idle_only=True)
@@ -167,16 +187,12 @@ class NearestIdle:
                 best = closeness[j]
                 if best == -np.inf:
                     break
-                near = closeness >= best - _DOT_SLACK
-                if np.count_nonzero(near) > 1:
+                few = (closeness >= best - _DOT_SLACK).nonzero()[0]
+                if few.size > 1:
                     # Nearly as close by the dot product (whose rounding is ~0.02 m² on
                     # the Earth's sphere): measure those few exactly, by the chord; equally
                     # near ones go longest idle first.
-                    few = near.nonzero()[0]
-                    diff = xyz[few] - here
-                    chord2 = np.einsum("ij,ij->i", diff, diff)
-                    few = few[chord2 == chord2.min()]
-                    j = int(few[fleet.since[few].argmin()])
+                    j = _nearest_of(few.tolist(), xyz[few].tolist(), here, since[few].tolist())
                 if not confirm or first_failure(request, fleet.snapshot(j), ctx) is None:
                     chosen = j
                     break

@@ -85,6 +85,10 @@ def great_circle_m(
     return result
 
 
+_RADIANS = math.pi / 180.0
+_HALF_RADIANS = math.pi / 360.0
+
+
 class HaversineModel:
     """The default travel-time model: road distance ≈ great-circle × ``road_factor``.
 
@@ -173,14 +177,15 @@ class HaversineModel:
         remote: bool = False,
     ) -> float:
         """:meth:`seconds` from bare coordinates (degrees)."""
-        radians, sin, cos = math.radians, math.sin, math.cos
-        p1, p2 = radians(origin_lat), radians(dest_lat)
-        dlmb = radians(dest_lon) - radians(origin_lon)
-        h = sin((p2 - p1) / 2.0) ** 2 + cos(p1) * cos(p2) * sin(dlmb / 2.0) ** 2
+        p1, p2 = origin_lat * _RADIANS, dest_lat * _RADIANS
+        half_dlmb = (dest_lon - origin_lon) * _HALF_RADIANS
+        h = math.sin((p2 - p1) / 2.0) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(half_dlmb) ** 2
         metres = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(max(h, 0.0), 1.0)))
         if remote:
             return metres * self.road_factor / self.remote_speed_ms
-        hour = int((depart_epoch + self._offset_s(depart_epoch)) // 3600) % 24
+        fixed = self._fixed_offset_s
+        offset = fixed if fixed is not None else self._offset_s(depart_epoch)
+        hour = int((depart_epoch + offset) // 3600) % 24
         return metres * self.road_factor / self._urban_speed[hour]
 
     def _offset_s(self, epoch: float) -> float:
