@@ -94,3 +94,43 @@ def test_cli_size_screens_by_default_and_says_so(capsys, tmp_path):
     assert out["screen"]["days"] == 1
     assert main(["size", str(path), "--screen-days", "-1"]) == 2
     assert "--screen-days" in capsys.readouterr().err
+
+
+def _figures(runs):
+    # Everything a run reports but how long it took.
+    return [
+        (r.policy, r.replication, r.events, r.policy_calls, r.unit.tolist(), r.on_scene_s.tolist())
+        for r in runs
+    ]
+
+
+def test_runs_in_worker_processes_give_the_same_results():
+    scenario = parse_scenario(two_towns(units_at_b=2))
+    alone = Runner(scenario, 2, jobs=1)
+    side_by_side = Runner(scenario, 2, jobs=2)
+    tasks = [("nearest-idle", None), ("best-eta", scenario.with_units(scenario.units[:2]))]
+    one, two = alone.run_many(tasks), side_by_side.run_many(tasks)
+    assert [len(runs) for runs in two] == [2, 2]
+    assert [_figures(runs) for runs in one] == [_figures(runs) for runs in two]
+    assert two[1][0].unit_ids == ("A1", "B0")  # the second task's own fleet
+    sized = size_fleet(
+        Runner(parse_scenario(two_towns()), 1, jobs=2),
+        "nearest-idle",
+        target_mean_min=15,
+        target_p90_min=30,
+    )
+    alone_sized = size_fleet(
+        Runner(parse_scenario(two_towns()), 1),
+        "nearest-idle",
+        target_mean_min=15,
+        target_p90_min=30,
+    )
+    assert sized["steps"] == alone_sized["steps"] and sized["met"] == alone_sized["met"]
+
+
+def test_jobs_must_be_at_least_one(capsys, tmp_path):
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(two_towns()), "utf-8")
+    for command in (["compare"], ["size"], []):
+        assert main([*command, str(path), "--jobs", "0"]) == 2
+        assert "--jobs: must be at least 1" in capsys.readouterr().err

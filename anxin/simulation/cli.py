@@ -6,6 +6,9 @@
     anxin simulate size SCENARIO.json --target-mean 15 --target-p90 30 [--write FILE]
     anxin simulate export --from-db [--weeks 8] [--output FILE]
 
+Runs, compare and size take ``--jobs N``: worker processes for the runs (default: the cores
+available); the results are the same with any number.
+
 Exit status: 0 done (for ``size``: targets met), 1 targets not met, 2 bad input.
 """
 
@@ -27,7 +30,7 @@ from .metrics import summarize
 from .policies import DEFAULT_POLICY, SIM_POLICIES
 from .report import ReportError, write_report
 from .scenario import Scenario, ScenarioError, load_scenario, scenario_to_json
-from .study import Runner, compare, size_fleet
+from .study import Runner, compare, default_jobs, size_fleet
 
 SUBCOMMANDS = ("compare", "size", "export")
 #: ``size`` tries every candidate on this many days first, then the best few in full.
@@ -52,6 +55,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replications", type=int, default=1, help="independent runs (CRN)")
     parser.add_argument("--days", type=float, help="override the scenario's days")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    _jobs(parser)
+
+
+def _jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        help="worker processes for the runs (default: the cores available; same results)",
+    )
 
 
 def _scenario(args: argparse.Namespace) -> Scenario:
@@ -62,6 +75,8 @@ def _scenario(args: argparse.Namespace) -> Scenario:
         scenario = scenario.with_days(args.days)
     if args.replications < 1:
         raise ScenarioError("--replications", "must be at least 1")
+    if args.jobs < 1:
+        raise ScenarioError("--jobs", "must be at least 1")
     return scenario
 
 
@@ -85,6 +100,7 @@ def _run(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--out", type=Path, help="write report.html and requests.csv here")
     parser.add_argument("--list-policies", action="store_true", help="name the policies")
+    _jobs(parser)
     args = parser.parse_args(argv)
     if args.list_policies:
         for policy in SIM_POLICIES.values():
@@ -98,7 +114,7 @@ def _run(argv: list[str]) -> int:
         raise ScenarioError(
             "--policy", f"unknown policy {args.policy!r} ({', '.join(SIM_POLICIES)})"
         )
-    runner = Runner(scenario, args.replications)
+    runner = Runner(scenario, args.replications, jobs=args.jobs)
     with _bar(_expected_requests(scenario) * args.replications, args.policy) as update:
         results = runner.run(args.policy, progress=update)
 
@@ -136,7 +152,7 @@ def _compare(argv: list[str]) -> int:
     for name in names:
         if name not in SIM_POLICIES:
             raise ScenarioError("--policies", f"unknown policy {name!r}")
-    runner = Runner(scenario, args.replications)
+    runner = Runner(scenario, args.replications, jobs=args.jobs)
     total = _expected_requests(scenario) * args.replications * (len(names) + 1)
     with _bar(total, "compare") as update:
         rows = compare(runner, names, progress=update)
@@ -184,12 +200,12 @@ def _size(argv: list[str]) -> int:
         raise ScenarioError("--screen-days", "must be ≥ 0")
     if args.finalists < 1:
         raise ScenarioError("--finalists", "must be at least 1")
-    runner = Runner(scenario, args.replications)
+    runner = Runner(scenario, args.replications, jobs=args.jobs)
     screen = None
     if args.screen_days > 0 and (args.screen_days < scenario.days or args.replications > 1):
         # The screen: a shorter run (one replication) of the same scenario, with its own
         # common random numbers shared by every candidate.
-        screen = Runner(scenario.with_days(min(args.screen_days, scenario.days)), 1)
+        screen = Runner(scenario.with_days(min(args.screen_days, scenario.days)), 1, jobs=args.jobs)
     with tqdm(desc="sizing", unit="step", file=sys.stderr, disable=None) as bar:
         result = size_fleet(
             runner,

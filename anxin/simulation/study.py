@@ -8,7 +8,10 @@ fleet's, not the dice's.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,13 +29,22 @@ SITE_KM = 2.0
 
 
 class Runner:
-    """Runs policies on one scenario, drawing each replication's demand only once."""
+    """Runs policies on one scenario, drawing each replication's demand only once.
 
-    def __init__(self, scenario: Scenario, replications: int = 1) -> None:
+    With ``jobs`` above 1 the runs of one call (every replication of every policy or fleet
+    asked for) go to that many worker processes. Each run is deterministic (its scenario,
+    policy and demand), so the results are the same as one after the other; only the wall
+    time changes.
+    """
+
+    def __init__(self, scenario: Scenario, replications: int = 1, *, jobs: int = 1) -> None:
         if replications < 1:
             raise ValueError("replications must be at least 1")
+        if jobs < 1:
+            raise ValueError("jobs must be at least 1")
         self.scenario = scenario
         self.replications = replications
+        self.jobs = jobs
         self._demand: dict[int, Demand] = {}
 
     def demand(self, replication: int) -> Demand:
@@ -45,14 +57,59 @@ class Runner:
         self, policy: str, *, fleet: Scenario | None = None, progress: Progress | None = None
     ) -> list[RunResult]:
         """Every replication of ``policy`` (optionally on another fleet of the same demand)."""
-        scenario = fleet if fleet is not None else self.scenario
-        sim_policy = resolve(policy)
-        return [
-            Simulation(
-                scenario, sim_policy, replication=r, demand=self.demand(r), progress=progress
-            ).run()
+        return self.run_many([(policy, fleet)], progress=progress)[0]
+
+    def run_many(
+        self, tasks: Sequence[tuple[str, Scenario | None]], progress: Progress | None = None
+    ) -> list[list[RunResult]]:
+        """Every replication of each (policy, fleet) of ``tasks``, in the order given."""
+        work = [
+            (t, _Run(fleet if fleet is not None else self.scenario, policy, r, self.demand(r)))
+            for t, (policy, fleet) in enumerate(tasks)
             for r in range(self.replications)
         ]
+        results: list[list[RunResult]] = [[] for _ in tasks]
+        if self.jobs == 1 or len(work) == 1:
+            for t, run in work:
+                results[t].append(run(progress))
+            return results
+        done: dict[int, RunResult] = {}
+        # "spawn": a fresh interpreter per worker, whatever threads the caller has running
+        # (a progress bar's); it imports only this package, which has no Django.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(self.jobs, len(work)), mp_context=context) as pool:
+            futures = {pool.submit(run): k for k, (_, run) in enumerate(work)}
+            for future in as_completed(futures):
+                result = done[futures[future]] = future.result()
+                if progress is not None:
+                    progress(len(result.demand))
+        for k, (t, _) in enumerate(work):
+            results[t].append(done[k])
+        return results
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One run, sent to a worker process as it is (everything in it can be pickled)."""
+
+    scenario: Scenario
+    policy: str
+    replication: int
+    demand: Demand
+
+    def __call__(self, progress: Progress | None = None) -> RunResult:
+        return Simulation(
+            self.scenario,
+            resolve(self.policy),
+            replication=self.replication,
+            demand=self.demand,
+            progress=progress,
+        ).run()
+
+
+def default_jobs() -> int:
+    """The cores this process may use (the default of ``anxin simulate --jobs``)."""
+    return max(1, len(os.sched_getaffinity(0)))
 
 
 def compare(
@@ -62,7 +119,9 @@ def compare(
     names = list(policies) if policies else list(SIM_POLICIES)
     if BASELINE not in names:
         names.insert(0, BASELINE)
-    runs = {name: runner.run(name, progress=progress) for name in names}
+    runs = dict(
+        zip(names, runner.run_many([(name, None) for name in names], progress), strict=True)
+    )
     rows = []
     for name in names:
         row = summarize(runs[name])
@@ -141,7 +200,13 @@ def size_fleet(
     """
 
     def evaluate(fleet: tuple[UnitSpec, ...], on: Runner) -> dict[str, Any]:
-        return summarize(on.run(policy, fleet=on.scenario.with_units(fleet)))
+        return evaluate_all([fleet], on)[0]
+
+    def evaluate_all(fleets: Sequence[tuple[UnitSpec, ...]], on: Runner) -> list[dict[str, Any]]:
+        # All candidates of a step at once, so that a runner with several jobs runs them
+        # side by side.
+        runs = on.run_many([(policy, on.scenario.with_units(f)) for f in fleets])
+        return [summarize(r) for r in runs]
 
     def meets(s: dict[str, Any]) -> bool:
         mean, p90 = s["mean_response_min"], s["p90_response_min"]
@@ -158,12 +223,12 @@ def size_fleet(
         """The candidates' full figures, for the finalists of the screen (or all)."""
         chosen = list(range(len(fleets)))
         if screen is not None and len(fleets) > finalists:
-            screened = [(evaluate(f, screen), i) for i, f in enumerate(fleets)]
+            screened = [(s, i) for i, s in enumerate(evaluate_all(fleets, screen))]
             ranked = sorted(
                 screened, key=lambda t: (not keep(t[0]), t[0]["mean_response_min"] or math.inf)
             )
             chosen = sorted(i for _, i in ranked[:finalists])
-        return [(evaluate(fleets[i], runner), i) for i in chosen]
+        return list(zip(evaluate_all([fleets[i] for i in chosen], runner), chosen, strict=True))
 
     fleet = runner.scenario.units
     current = evaluate(fleet, runner)
