@@ -29,6 +29,8 @@ class FakeOsrm:
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.errors: list[str] = []
+        #: Answers the client did not wait for (a timeout test's).
+        self.abandoned = 0
         self.null_cells: set[tuple[int, int]] = set()
         self.status = 200
         self.code = "Ok"
@@ -42,11 +44,15 @@ class FakeOsrm:
                 if fake.delay:
                     time.sleep(fake.delay)
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client gave up first (the timeout tests make it): nothing to answer.
+                    fake.abandoned += 1
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
