@@ -84,18 +84,9 @@ def judge(rule: AlertRule, ind: Indicator, agg: Agg, centre_agg: Agg | None) -> 
 
 
 def _region_of(scope: str, key: str) -> int | None:
-    from .scopes import scope_model
+    from .scopes import member_regions
 
-    if scope == "region":
-        return int(key)
-    if scope == "region_fault":
-        return int(key.split("|", 1)[0])
-    model = scope_model(scope)
-    if model is None:
-        return None
-    if scope == "unit":
-        return model.objects.filter(pk=key).values_list("base__region_id", flat=True).first()
-    return model.objects.filter(pk=key).values_list("region_id", flat=True).first()
+    return member_regions(scope, [key])[key]
 
 
 def _label(scope: str, key: str) -> str:

@@ -27,7 +27,6 @@ from .catalog import INDICATORS, MEASURES, Indicator, Stat
 from .facts import SOURCES, FactData, keys_of
 from .models import Cell, Fact
 
-REGIONLESS = ("network", "model", "fault")
 CellKey = tuple[str, dt.date, str, str]
 
 
@@ -58,10 +57,24 @@ def _add_fact(deltas: dict[CellKey, Delta], fact: Any, sign: int) -> None:
                 continue
             d = deltas.get((measure, fact.day, scope, key))
             if d is None:
-                d = deltas[(measure, fact.day, scope, key)] = Delta(
-                    region_id=None if scope in REGIONLESS else fact.region_id
-                )
+                # The cell's region is its member's (see ``set_regions``), not the fact's.
+                d = deltas[(measure, fact.day, scope, key)] = Delta()
             d.add(num, total, bucket, sign)
+
+
+def set_regions(deltas: dict[CellKey, Delta]) -> None:
+    """Give each cell the region of its scope member (the region itself for the region
+    scopes; none for the network-wide ones): the same whatever facts made the cell and in
+    whichever order, so that incremental cells and a rebuild agree, and a job whose region
+    was changed to another than its city's does not move the city's cell."""
+    from .scopes import member_regions
+
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for _measure, _day, scope, key in deltas:
+        wanted[scope].add(key)
+    regions = {scope: member_regions(scope, keys) for scope, keys in wanted.items()}
+    for (_measure, _day, scope, key), d in deltas.items():
+        d.region_id = regions[scope][key]
 
 
 def _same(stored: Fact, new: FactData) -> bool:
@@ -116,6 +129,7 @@ def apply_deltas(deltas: dict[CellKey, Delta]) -> None:
     deltas = {k: d for k, d in deltas.items() if d.n or d.num or d.total or d.hist}
     if not deltas:
         return
+    set_regions(deltas)
     for attempt in range(3):
         try:
             with transaction.atomic():  # a savepoint: a concurrent first insert loses quietly
@@ -240,7 +254,9 @@ def compute(sources: Iterable[str] | None = None, chunk: int = 5000) -> Computed
                 if fact is not None:
                     facts[(code, pk)] = fact
                     _add_fact(cells, fact, +1)
-    return Computed(facts, {k: d for k, d in cells.items() if d.n or d.hist})
+    kept = {k: d for k, d in cells.items() if d.n or d.hist}
+    set_regions(kept)
+    return Computed(facts, kept)
 
 
 def _stored_cells(measures: set[str]) -> dict[CellKey, Delta]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,6 +37,23 @@ def scope_model(scope: str) -> Any:
         "unit": RescueUnit,
         "staff": Staff,
     }.get(scope)
+
+
+def member_regions(scope: str, keys: Iterable[str]) -> dict[str, int | None]:
+    """The region of each member (by key) of ``scope``: the region itself for the region
+    scopes, None for the network-wide ones and for unknown members."""
+    keys = set(keys)
+    if scope == "region":
+        return {k: int(k) for k in keys}
+    if scope == "region_fault":
+        return {k: int(k.split("|", 1)[0]) for k in keys}
+    model = scope_model(scope)
+    if model is None:
+        return dict.fromkeys(keys)
+    field = "base__region_id" if scope == "unit" else "region_id"
+    ids = [int(k) for k in keys if str(k).isdigit()]
+    found = dict(model._default_manager.filter(pk__in=ids).values_list("pk", field))
+    return {k: found.get(int(k)) if str(k).isdigit() else None for k in keys}
 
 
 def sees_network(user: Any) -> bool:

@@ -38,6 +38,25 @@ def test_a_job_counts_once_it_arrives_with_its_exact_response_time(
     assert rollup.differences() == []
 
 
+def test_a_job_moved_to_another_region_leaves_its_citys_cells_in_the_citys_region(
+    admin_user, east, south, hangzhou, base
+):
+    # Found by the state-machine test below: the city's cell took the region of whichever
+    # fact made it, so the incremental cells and a rebuild disagreed.
+    (unit,) = make_units(base, 1)
+    job = rescue(admin_user, east, hangzhou, unit, T0, 10)
+    job.region = south  # the job handed to another region's desk; it stays in Hangzhou
+    job.save()
+    rescue(admin_user, east, hangzhou, unit, T0 + dt.timedelta(hours=1), 20)
+    cells = Cell.objects.filter(scope="city", key=str(hangzhou.pk))
+    assert cells.exists() and {c.region_id for c in cells} == {hangzhou.region_id}
+    assert set(Cell.objects.filter(scope="region").values_list("key", flat=True)) == {
+        str(east.pk),
+        str(south.pk),
+    }
+    assert rollup.differences() == []
+
+
 def test_percentiles_merge_across_units_and_days_within_one_bucket(
     admin_user, east, hangzhou, base
 ):
