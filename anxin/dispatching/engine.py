@@ -35,6 +35,7 @@ from .rules import (
     WORKLOAD_SECONDS_PER_JOB,
     RuleContext,
     RuleResult,
+    context_at,
     first_failure,
     pair_cost,
     priority_weight,
@@ -92,7 +93,7 @@ def propose(
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    ctx = RuleContext(as_aware(now), tz)
+    ctx = context_at(now, tz)
     index = as_index(fleet)
     wanted = pool if pool is not None else max(2 * limit, limit + 5)
     feasible, rejections = _feasible_nearest(request, index, ctx, wanted, frozenset(exclude))

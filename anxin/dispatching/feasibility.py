@@ -12,7 +12,7 @@ Nothing is kept between batches (the clock and the fleet move on).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,17 +26,15 @@ BoolMatrix = NDArray[np.bool_]
 
 
 _PAIR_RULES = tuple(rule for rule in HARD_RULES if rule.scope == "pair")
+_REQUEST_KEYS: tuple[Callable[[RescueRequest], Hashable], ...] = tuple(
+    id if rule.request_key is None else rule.request_key for rule in _PAIR_RULES
+)
 
 
 def need_key(request: RescueRequest) -> tuple[Hashable, ...]:
     """What the pair rules look at in ``request`` (the request itself for a rule without a
     ``request_key``, so such a request is a class of its own)."""
-    return tuple(
-        [
-            rule.request_key(request) if rule.request_key is not None else id(request)
-            for rule in _PAIR_RULES
-        ]
-    )
+    return tuple([key(request) for key in _REQUEST_KEYS])
 
 
 class BatchFeasibility:

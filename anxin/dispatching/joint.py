@@ -42,10 +42,16 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from scipy.spatial import cKDTree
 
 from .domain import AssignedPair, Assignment, RescueRequest, UnitSnapshot
-from .engine import as_aware, time_candidates
+from .engine import time_candidates
 from .feasibility import BatchFeasibility
 from .index import FleetIndex, IntArray, as_index, to_xyz
-from .rules import WORKLOAD_SECONDS_PER_JOB, RuleContext, first_failure, priority_weight
+from .rules import (
+    WORKLOAD_SECONDS_PER_JOB,
+    RuleContext,
+    context_at,
+    first_failure,
+    priority_weight,
+)
 from .travel import SHANGHAI, FloatArray, PairwiseTravel, TravelTimeProvider
 
 #: Nearest links each waiting request gets at first; doubled for requests left waiting.
@@ -86,7 +92,7 @@ def assign_jointly(
         raise ValueError("k_candidates must be at least 1")
     if len({r.id for r in requests}) != len(requests):
         raise ValueError("request ids must be unique")
-    ctx = RuleContext(as_aware(now), tz)
+    ctx = context_at(now, tz)
     index = as_index(fleet)
     n = len(requests)
     if n == 0 or len(index) == 0:

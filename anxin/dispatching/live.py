@@ -33,7 +33,7 @@ from .domain import Point, RescueRequest, UnitSnapshot, UnitStatus
 from .feasibility import need_key
 from .index import FleetIndex
 from .prefilter import epoch_us, local_time_us, time_of_day_us
-from .rules import HARD_RULES, RuleContext, RuleSpec
+from .rules import HARD_RULES, RuleContext, RuleSpec, first_failure
 from .travel import EARTH_RADIUS_M, FloatArray
 
 BoolArray = NDArray[np.bool_]
@@ -62,6 +62,39 @@ def xyz_at(lat: float, lon: float) -> tuple[float, float, float]:
         cos_phi * math.sin(lmb) * EARTH_RADIUS_M,
         math.sin(phi) * EARTH_RADIUS_M,
     )
+
+
+#: Dot products of points on the sphere (m²) within this of the largest are measured again by
+#: the chord: far above the dot product's rounding, far below any real difference in distance.
+_DOT_SLACK = 1.0
+
+
+def _nearest_of(
+    units: list[int],
+    rows: Sequence[tuple[float, float, float]],
+    here: tuple[float, float, float],
+    since: Sequence[int],
+) -> int:
+    """Of a few units (``rows`` and ``since`` are the whole fleet's: points on the sphere,
+    order of becoming idle), the nearest to ``here`` by the chord, and of equally near ones
+    the one idle longest (least ``since``)."""
+    few = [rows[unit] for unit in units]
+    if few.count(few[0]) == len(few):  # standing together (at a base)
+        return min(units, key=since.__getitem__)
+    x, y, z = here
+    best, chosen = (math.inf, 0), units[0]
+    for unit in units:
+        ux, uy, uz = rows[unit]
+        dx, dy, dz = ux - x, uy - y, uz - z
+        key = (dx * dx + dy * dy + dz * dz, since[unit])
+        if key < best:
+            best, chosen = key, unit
+    return chosen
+
+
+def _odd_idle(status: UnitStatus, busy_until: float | None) -> int:
+    """1 for an idle unit that carries an expected finish, else 0."""
+    return 1 if status is UnitStatus.AVAILABLE and busy_until is not None else 0
 
 
 def _with(template: UnitSnapshot, changes: Mapping[str, object]) -> UnitSnapshot:
@@ -121,7 +154,7 @@ class _StateRule:
         assert rule.unit_key is not None and rule.check is not None
         self.rule, self.key, self.check = rule, rule.unit_key, rule.check
         self.covered = True
-        self.unit_class: IntArray = np.zeros(n, dtype=np.intp)
+        self._unit_class: list[int] = [0] * n  # each unit's class in its current state
         self._class_of: dict[Hashable, int] = {}
         self._probes: list[UnitSnapshot] = []
         self._memo: list[dict[tuple[UnitStatus, bool], int]] = [{} for _ in range(n)]
@@ -130,7 +163,12 @@ class _StateRule:
     def place(self, i: int, template: UnitSnapshot, status: UnitStatus, known: bool) -> None:
         """Put unit ``i`` in the class of its new state."""
         c = self._memo[i].get((status, known))
-        self.unit_class[i] = self._new_class(i, template, status, known) if c is None else c
+        self._unit_class[i] = self._new_class(i, template, status, known) if c is None else c
+
+    def class_of(self, i: int, template: UnitSnapshot, status: UnitStatus, known: bool) -> int:
+        """Unit ``i``'s class in a state (without putting it there)."""
+        c = self._memo[i].get((status, known))
+        return self._new_class(i, template, status, known) if c is None else c
 
     def _new_class(self, i: int, template: UnitSnapshot, status: UnitStatus, known: bool) -> int:
         a = _with(
@@ -155,8 +193,26 @@ class _StateRule:
         self._memo[i][(status, known)] = c
         return c
 
-    def fails(self, request: RescueRequest, ctx: RuleContext, key: Hashable | None) -> BoolArray:
-        """Whether each unit fails the rule in its current state."""
+    def fails_at(
+        self,
+        request: RescueRequest,
+        ctx: RuleContext,
+        key: Hashable | None,
+        templates: Sequence[UnitSnapshot],
+        status: UnitStatus,
+    ) -> BoolArray:
+        """Whether each unit would fail the rule in ``status`` with no expected finish."""
+        classes = np.array(
+            [self.class_of(i, unit, status, False) for i, unit in enumerate(templates)],
+            dtype=np.intp,
+        ).reshape(len(templates))
+        result: BoolArray = self._verdicts(request, ctx, key)[classes]
+        return result
+
+    def _verdicts(
+        self, request: RescueRequest, ctx: RuleContext, key: Hashable | None
+    ) -> BoolArray:
+        """Whether each class fails the rule (kept per need class and day)."""
         by_class = self._fails.get(key) if key is not None else None
         if by_class is None:
             by_class = np.array(
@@ -165,7 +221,11 @@ class _StateRule:
             ).reshape(len(self._probes))
             if key is not None:
                 self._fails[key] = by_class
-        result: BoolArray = by_class[self.unit_class]
+        return by_class
+
+    def fails(self, request: RescueRequest, ctx: RuleContext, key: Hashable | None) -> BoolArray:
+        """Whether each unit fails the rule in its current state."""
+        result: BoolArray = self._verdicts(request, ctx, key)[self._unit_class]
         return result
 
 
@@ -203,14 +263,20 @@ class LiveFleet:
             ],
             dtype=np.bool_,
         ).reshape(n)
-        self._xyz: FloatArray = np.array(
-            [xyz_of(u.origin) for u in units], dtype=np.float64
-        ).reshape(n, 3)
-        self._moved: list[int] = []  # rows of ``xyz`` to recompute before the next read
+        self._chained: list[bool] = self.chained.tolist()
+        self._rows: list[tuple[float, float, float]] = [xyz_of(u.origin) for u in units]
+        self._xyz: FloatArray = np.array(self._rows, dtype=np.float64).reshape(n, 3)
+        self._moved: set[int] = set()  # rows of ``xyz`` to recompute before the next read
+        self._came_idle: list[int] = []  # units made idle since :attr:`xyz_idle` was read
         self._origin: list[Point] = [u.origin for u in units]  # the point each row is for
         #: The order in which idle units became idle (ties go to the longest idle).
-        self.since: Int64Array = np.zeros(n, dtype=np.int64)
+        self.since: list[int] = [0] * n
         self._clock = 0
+        #: Idle units that carry an expected finish (not the usual idle state; see fails).
+        self._idle_known = sum(
+            1 for s, b in zip(self.status, self.busy_until, strict=True) if _odd_idle(s, b)
+        )
+        self._idle_fails: dict[Hashable, BoolArray] = {}
         shifts = [(u.shift_start, u.shift_end) for u in units]
         self.round_clock: BoolArray = np.array(
             [s is None or e is None or s == e for s, e in shifts], dtype=np.bool_
@@ -282,23 +348,33 @@ class LiveFleet:
             if jobs_today < 0:
                 raise ValueError("jobs_today must be 0 or more")
             self.jobs[i] = jobs_today
+        was, known = self.status[i], busy_until is not None
         idle = status is UnitStatus.AVAILABLE
-        if idle is not (self.status[i] is UnitStatus.AVAILABLE):
+        odd = idle and known  # idle yet carrying an expected finish: see fails
+        if odd is not (was is UnitStatus.AVAILABLE and self.busy_until[i] is not None):
+            self._idle_known += 1 if odd else -1
+        if idle is not (was is UnitStatus.AVAILABLE):
             self.idle[i] = idle
             self.not_idle[i] = not idle
             if idle:
                 self._clock += 1
                 self.since[i] = self._clock
+        chained = known and status in _WAITING
+        if chained is not self._chained[i]:
+            self.chained[i] = self._chained[i] = chained
+        if status is not was or known is not (self.busy_until[i] is not None):
+            template = self.templates[i]
+            for state_rule in self._state_rules:
+                state_rule.place(i, template, status, known)
+                if not state_rule.covered:
+                    self._exact = False
         self.status[i] = status
         self.point[i] = point
         self.busy_until[i] = busy_until
         self.busy_point[i] = busy_point
-        self.chained[i] = busy_until is not None and status in _WAITING
-        known = busy_until is not None
-        for state_rule in self._state_rules:
-            state_rule.place(i, self.templates[i], status, known)
-            self._exact = self._exact and state_rule.covered
-        self._moved.append(i)
+        self._moved.add(i)
+        if idle:
+            self._came_idle.append(i)
         self._snaps[i] = None
         self._index = None
 
@@ -307,16 +383,40 @@ class LiveFleet:
         """Where each unit will set off from (its position, or where its current job ends),
         as 3-D points on the sphere (rows of units changed since the last read are redone)."""
         if self._moved:
-            origins = self._origin
             for i in self._moved:
-                busy_point = self.busy_point[i]
-                chained = busy_point is not None and self.chained[i]
-                origin = busy_point if chained and busy_point is not None else self.point[i]
-                if origin is not origins[i]:  # back at base from a trip there: same row
-                    origins[i] = origin
-                    self._xyz[i] = xyz_of(origin)
+                self._redo(i)
             self._moved.clear()
+            self._came_idle.clear()
         return self._xyz
+
+    @property
+    def xyz_idle(self) -> FloatArray:
+        """:attr:`xyz` with the rows of the idle units up to date; the rows of the others may
+        be behind (for a caller that looks at idle units only: a unit sent out and back to
+        its base between two reads has its row unchanged, nothing to redo)."""
+        if self._came_idle:
+            idle, moved = self.idle, self._moved
+            for i in self._came_idle:
+                if i in moved and idle[i]:
+                    self._redo(i)
+                    moved.discard(i)
+            self._came_idle.clear()
+        return self._xyz
+
+    def _redo(self, i: int) -> None:
+        """Bring unit ``i``'s row up to date with where it sets off from."""
+        busy_point = self.busy_point[i]
+        chained = busy_point is not None and self._chained[i]
+        origin = busy_point if chained and busy_point is not None else self.point[i]
+        if origin is not self._origin[i]:  # back at base from a trip there: same row
+            self._origin[i] = origin
+            self._xyz[i] = self._rows[i] = xyz_of(origin)
+
+    @property
+    def xyz_rows(self) -> list[tuple[float, float, float]]:
+        """The rows of :attr:`xyz_idle` as tuples of floats (for measuring a few exactly)."""
+        self.xyz_idle  # noqa: B018 -- brings the rows up to date
+        return self._rows
 
     # -- snapshots
 
@@ -360,6 +460,57 @@ class LiveFleet:
         failing too. A new array, the caller's to change."""
         # A pair rule without a request key looks at the whole request: nothing to share.
         key = (need_key(request), ctx.today) if self._shareable else None
+        if idle_only and key is not None and not self._idle_known:
+            # Every idle unit is in its usual idle state: the verdicts on the idle units are
+            # fixed per need class, kept; the units not idle fail.
+            at_idle = self._idle_fails.get(key)
+            if at_idle is None:
+                at_idle = self._idle_fails[key] = self._fails_when_idle(request, ctx, key)
+            result = at_idle | self.not_idle
+            if not self.all_round_clock:
+                result |= ~self.on_shift(ctx)
+            return result
+        fixed = self._fixed_fails(request, ctx, key)
+        result = fixed | self.not_idle if idle_only else fixed.copy()
+        for state_rule in self._state_rules:
+            result |= state_rule.fails(request, ctx, key)
+        if not self.all_round_clock:
+            result |= ~self.on_shift(ctx)
+        return result
+
+    def nearest_idle(
+        self, request: RescueRequest, ctx: RuleContext, taken: Sequence[int] = ()
+    ) -> int:
+        """The idle unit nearest to the request by straight line that passes the hard rules
+        (as :meth:`fails` judges them, and the rule functions on its snapshot where the
+        columns cannot judge them all: :attr:`exact`), equally near ones longest idle first;
+        units in ``taken`` skipped. Its row, or -1 if there is none."""
+        here = xyz_of(request.point)
+        # The largest dot product of points on the sphere is the shortest chord.
+        closeness = self.xyz_idle.dot(here)
+        np.putmask(closeness, self.fails(request, ctx, idle_only=True), -np.inf)
+        if taken:
+            closeness[list(taken)] = -np.inf
+        while True:
+            j = int(closeness.argmax())
+            best = closeness[j]
+            if best == -np.inf:
+                return -1
+            few = (closeness >= best - _DOT_SLACK).nonzero()[0]
+            if few.size > 1:
+                # Nearly as close by the dot product (whose rounding is ~0.02 m² on the
+                # Earth's sphere): measure those few exactly, by the chord; equally near ones
+                # go longest idle first.
+                j = _nearest_of(few.tolist(), self._rows, here, self.since)
+            if self._exact or first_failure(request, self.snapshot(j), ctx) is None:
+                return j
+            closeness[j] = -np.inf  # the rule functions disagree with the columns: next
+
+    def _fixed_fails(
+        self, request: RescueRequest, ctx: RuleContext, key: Hashable | None
+    ) -> BoolArray:
+        """Whether each unit fails a rule judged once per key class for the fleet's life
+        (kept per need class and day; not to be changed by the caller)."""
         fixed = self._static_fails.get(key) if key is not None else None
         if fixed is None:
             ok = np.ones(len(self.ids), dtype=np.bool_)
@@ -373,11 +524,16 @@ class LiveFleet:
             fixed = ~ok
             if key is not None:
                 self._static_fails[key] = fixed
-        result = fixed | self.not_idle if idle_only else fixed.copy()
+        return fixed
+
+    def _fails_when_idle(
+        self, request: RescueRequest, ctx: RuleContext, key: Hashable
+    ) -> BoolArray:
+        """Whether each unit would fail the rules with a unit key if it were idle with no
+        expected finish (its class in that state, judged as :meth:`fails` judges it)."""
+        result = self._fixed_fails(request, ctx, key).copy()
         for state_rule in self._state_rules:
-            result |= state_rule.fails(request, ctx, key)
-        if not self.all_round_clock:
-            result |= ~self.on_shift(ctx)
+            result |= state_rule.fails_at(request, ctx, key, self.templates, UnitStatus.AVAILABLE)
         return result
 
     def on_shift(self, ctx: RuleContext) -> BoolArray:

@@ -9,7 +9,6 @@ would follow (the nearest free capable unit by straight line, first come first s
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from types import MappingProxyType
@@ -27,11 +26,11 @@ from .domain import (
     UnitSnapshot,
     UnitStatus,
 )
-from .engine import as_aware, propose, time_candidates
+from .engine import propose, time_candidates
 from .index import FleetIndex, as_index, chord_to_arc_m, to_xyz
 from .joint import DEFAULT_K, assign_jointly
-from .live import LiveFleet, xyz_of
-from .rules import RuleContext, first_failure
+from .live import LiveFleet
+from .rules import RuleContext, context_at, first_failure
 from .travel import SHANGHAI, FloatArray, HaversineModel, TravelTimeProvider
 
 BoolArray = NDArray[np.bool_]
@@ -71,29 +70,6 @@ def _xyz(lat: float, lon: float) -> tuple[float, float, float]:
     return x, y, z
 
 
-def _nearest_of(
-    units: list[int],
-    rows: list[list[float]],
-    here: tuple[float, float, float],
-    since: list[int],
-) -> int:
-    """Of a few units (their points on the sphere in ``rows``), the nearest to ``here`` by
-    the chord, and of equally near ones the one idle longest (least ``since``)."""
-    x, y, z = here
-    best, chosen = (math.inf, 0), units[0]
-    for unit, (ux, uy, uz), order in zip(units, rows, since, strict=True):
-        dx, dy, dz = ux - x, uy - y, uz - z
-        key = (dx * dx + dy * dy + dz * dz, order)
-        if key < best:
-            best, chosen = key, unit
-    return chosen
-
-
-#: Dot products of points on the sphere (m²) within this of the largest are measured again by
-#: the chord: far above the dot product's rounding, far below any real difference in distance.
-_DOT_SLACK = 1.0
-
-
 class NearestIdle:
     """Baseline: first come, first served; the nearest idle unit by straight line that passes
     the hard rules (no waiting for a busy unit, no travel-time model in the choice).
@@ -118,7 +94,7 @@ class NearestIdle:
         now: dt.datetime | float,
         travel: TravelTimeProvider,
     ) -> Assignment:
-        ctx = RuleContext(as_aware(now), self.tz)
+        ctx = context_at(now, self.tz)
         if isinstance(fleet, LiveFleet):
             return self._assign_live(requests, fleet, ctx, travel)
         pairs: list[AssignedPair] = []
@@ -169,34 +145,10 @@ class NearestIdle:
         pairs: list[AssignedPair] = []
         unassigned: list[Id] = []
         taken: list[int] = []
-        xyz = fleet.xyz
         fast = type(travel) is HaversineModel
-        confirm = not fleet.exact
-        since = fleet.since
+        epoch = ctx.now.timestamp()
         for request in first_come(requests):
-            here = xyz_of(request.point)
-            closeness = xyz.dot(here)
-            # Not idle, failing a hard rule, or taken by an earlier request: not a candidate.
-            out = fleet.fails(request, ctx, idle_only=True)
-            np.putmask(closeness, out, -np.inf)
-            if taken:
-                closeness[taken] = -np.inf
-            chosen = -1
-            while True:
-                j = int(closeness.argmax())
-                best = closeness[j]
-                if best == -np.inf:
-                    break
-                few = (closeness >= best - _DOT_SLACK).nonzero()[0]
-                if few.size > 1:
-                    # Nearly as close by the dot product (whose rounding is ~0.02 m² on
-                    # the Earth's sphere): measure those few exactly, by the chord; equally
-                    # near ones go longest idle first.
-                    j = _nearest_of(few.tolist(), xyz[few].tolist(), here, since[few].tolist())
-                if not confirm or first_failure(request, fleet.snapshot(j), ctx) is None:
-                    chosen = j
-                    break
-                closeness[j] = -np.inf  # the rule functions disagree with the columns: next
+            chosen = fleet.nearest_idle(request, ctx, taken)
             if chosen < 0:
                 unassigned.append(request.id)
                 continue
@@ -204,10 +156,13 @@ class NearestIdle:
             if fast:
                 assert isinstance(travel, HaversineModel)
                 # An idle unit sets off now, from where it stands.
-                eta = travel.seconds(
-                    fleet.point[chosen],
-                    request.point,
-                    ctx.now.timestamp(),
+                origin, to = fleet.point[chosen], request.point
+                eta = travel.seconds_between(
+                    origin.lat,
+                    origin.lon,
+                    to.lat,
+                    to.lon,
+                    epoch,
                     remote=request.area is Area.REMOTE,
                 )
             else:

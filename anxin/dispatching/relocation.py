@@ -20,8 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .domain import Area, Id, Point, RescueRequest, UnitSnapshot, UnitStatus
-from .engine import as_aware
-from .rules import HARD_RULES, RuleContext
+from .rules import HARD_RULES, RuleContext, context_at
 from .travel import SHANGHAI, FloatArray, TravelTimeProvider
 
 #: Any request will do for the rules that look only at the unit and the clock.
@@ -95,7 +94,7 @@ class ExpectedCoverage:
         travel: TravelTimeProvider,
     ) -> list[Move]:
         """The moves worth making now, best first; units not idle and on shift stay put."""
-        ctx = RuleContext(as_aware(now), self.tz)
+        ctx = context_at(now, self.tz)
         idle = [u for u in fleet if u.status is UnitStatus.AVAILABLE and self._ready(u, ctx)]
         if not idle or self.max_moves == 0:
             return []

@@ -236,18 +236,21 @@ class Simulation:
             c: frozenset(name for bit, name in enumerate(KNOWN_NEEDS) if c >> bit & 1)
             for c in range(1 << len(KNOWN_NEEDS))
         }
-        codes: list[int] = code.tolist()
-        times: list[float] = d.t.tolist()
-        epoch0 = self.epoch0
+        needs = [needs_of[c] for c in code.tolist()]
+        areas = [Area.REMOTE if r else Area.URBAN for r in remote]
+        stamps: list[float] = (d.t + self.epoch0).tolist()
 
         def request(i: int) -> RescueRequest:
+            # Positional, in RescueRequest's field order: id, point, fault, needs, priority,
+            # area, created_at (built ~10⁵ times a simulated month).
             return RescueRequest(
-                id=i,
-                point=Point(lat[i], lon[i]),
-                fault="breakdown",
-                needs=needs_of[codes[i]],
-                area=Area.REMOTE if remote[i] else Area.URBAN,
-                created_at=dt.datetime.fromtimestamp(epoch0 + times[i], SHANGHAI),
+                i,
+                Point(lat[i], lon[i]),
+                "breakdown",
+                needs[i],
+                0,
+                areas[i],
+                dt.datetime.fromtimestamp(stamps[i], SHANGHAI),
             )
 
         return request
@@ -259,10 +262,11 @@ class Simulation:
         wall = time.perf_counter()
         d = self.demand
         n = len(d)
-        self.dispatched = np.full(n, np.nan)
-        self.on_scene = np.full(n, np.nan)
-        self.done = np.full(n, np.nan)
-        self.unit_of = np.full(n, -1, dtype=np.intp)
+        # Plain lists while running (a numpy element costs more to set), arrays at the end.
+        self.dispatched: list[float] = [math.nan] * n
+        self.on_scene: list[float] = [math.nan] * n
+        self.done: list[float] = [math.nan] * n
+        self.unit_of: list[int] = [-1] * n
         self.service = d.service_s.tolist()
         self.heap: list[tuple[float, int, int, int]] = []
         self.seq = 0
@@ -299,10 +303,7 @@ class Simulation:
                 break
         if self.progress is not None and n % 1000:
             self.progress(n % 1000)
-        # An arrival is known when the unit is sent; one after the last simulated moment
-        # did not happen within the run.
-        self.on_scene[self.on_scene > limit] = np.nan
-        return self._result(events, time.perf_counter() - wall)
+        return self._result(events, limit, time.perf_counter() - wall)
 
     def _push(self, t: float, kind: int, who: int) -> None:
         self.seq += 1
@@ -399,16 +400,23 @@ class Simulation:
             if u.phase == _IDLE:
                 self._drive_to(u, now, self.fleet.point[u.n], move.to, move.travel_seconds)
 
-    def _result(self, events: int, wall: float) -> RunResult:
+    def _result(self, events: int, limit: float, wall: float) -> RunResult:
+        dispatched = np.array(self.dispatched, dtype=np.float64)
+        on_scene = np.array(self.on_scene, dtype=np.float64)
+        done = np.array(self.done, dtype=np.float64)
+        unit_of = np.array(self.unit_of, dtype=np.intp)
+        # An arrival is known when the unit is sent; one after the last simulated moment
+        # did not happen within the run.
+        on_scene[on_scene > limit] = np.nan
         per_hour = np.array([shift_seconds_by_hour(u.spec) for u in self.units])  # unit × hour
         whole_days, rest = divmod(self.scenario.days, 1.0)
         hour_days = np.full(24, whole_days) + (np.arange(24) < rest * 24)
         shift = per_hour * hour_days[None, :]
-        finished = np.flatnonzero(~np.isnan(self.done))
+        finished = np.flatnonzero(~np.isnan(done))
         unit_busy, hourly_busy = busy_by_hour(
-            self.dispatched[finished],
-            np.minimum(self.done[finished], self.horizon),
-            self.unit_of[finished],
+            dispatched[finished],
+            np.minimum(done[finished], self.horizon),
+            unit_of[finished],
             len(self.units),
         )
         return RunResult(
@@ -417,10 +425,10 @@ class Simulation:
             replication=self.replication,
             horizon_s=self.horizon,
             demand=self.demand,
-            dispatched_s=self.dispatched,
-            on_scene_s=self.on_scene,
-            done_s=self.done,
-            unit=self.unit_of,
+            dispatched_s=dispatched,
+            on_scene_s=on_scene,
+            done_s=done,
+            unit=unit_of,
             unit_ids=tuple(u.spec.id for u in self.units),
             unit_busy_s=unit_busy,
             unit_shift_s=shift.sum(axis=1),
