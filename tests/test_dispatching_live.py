@@ -19,6 +19,7 @@ from anxin.dispatching import (
     UnitSnapshot,
     UnitStatus,
 )
+from anxin.dispatching.index import to_xyz
 from anxin.dispatching.rules import RuleContext, first_failure
 
 from .test_dispatching_prefilter import at, scenes
@@ -86,12 +87,17 @@ def test_the_columns_judge_every_hard_rule_as_the_functions_do(data):
         assert fleet.fails(request, ctx, idle_only=True).tolist() == [
             f or not i for f, i in zip(expected, idle, strict=True)
         ]
+        # The rows a nearest-idle choice reads (the idle units') are where they stand.
+        rows = [k for k, i in enumerate(idle) if i]
+        if rows:
+            origins = np.array([[snapshots[k].origin.lat, snapshots[k].origin.lon] for k in rows])
+            assert np.allclose(
+                fleet.xyz_idle[rows], to_xyz(origins[:, 0], origins[:, 1]), rtol=0, atol=1e-6
+            )
         # The snapshot it builds is the unit as a validated snapshot would be.
         for i, unit in enumerate(snapshots):
             assert fleet.snapshot(i) == unit
         origins = np.array([[u.origin.lat, u.origin.lon] for u in snapshots])
-        from anxin.dispatching.index import to_xyz
-
         assert np.allclose(fleet.xyz, to_xyz(origins[:, 0], origins[:, 1]), rtol=0, atol=1e-6)
 
 
@@ -181,6 +187,7 @@ def test_a_rule_the_columns_cannot_judge_is_confirmed_unit_by_unit(monkeypatch):
 
     monkeypatch.setattr(live, "HARD_RULES", rules.HARD_RULES)
     monkeypatch.setattr(policies, "first_failure", _with_rules(rules.HARD_RULES))
+    monkeypatch.setattr(live, "first_failure", _with_rules(rules.HARD_RULES))
     now = dt.datetime(2026, 11, 23, 10, 30, tzinfo=dt.UTC)
     units = [
         UnitSnapshot(id="u0", point=at(0.5, 0.0), kind="tow_truck"),  # type: ignore[arg-type]
@@ -191,6 +198,47 @@ def test_a_rule_the_columns_cannot_judge_is_confirmed_unit_by_unit(monkeypatch):
     request = RescueRequest(id="r", point=at(0.0, 0.0), fault="no_start")
     result = NearestIdle().assign([request], fleet, now=now, travel=HaversineModel())
     assert [p.unit_id for p in result.pairs] == ["u1"]
+
+
+def test_an_idle_unit_still_carrying_a_finish_is_judged_in_that_state(monkeypatch):
+    """The verdicts on idle units are kept per need class for the usual idle state (no
+    expected finish); a unit idle yet carrying one is judged as it is, by its own class."""
+    from anxin.dispatching import rules
+    from anxin.dispatching.explain import Reason
+
+    def not_half_done(request, unit, ctx):
+        odd = unit.status is UnitStatus.AVAILABLE and unit.busy_until is not None
+        return rules.RuleResult(not odd, Reason("status.ok"))
+
+    extra = rules.RuleSpec(
+        "not_half_done",
+        "hard",
+        "test",
+        not_half_done,
+        "unit",
+        unit_key=lambda unit: (unit.status, unit.busy_until is None),
+    )
+    monkeypatch.setattr(rules, "HARD_RULES", (*rules.HARD_RULES, extra))
+    import anxin.dispatching.live as live
+
+    monkeypatch.setattr(live, "HARD_RULES", rules.HARD_RULES)
+    now = dt.datetime(2026, 11, 23, 10, 30, tzinfo=dt.UTC)
+    units = [
+        UnitSnapshot(id="u0", point=at(0.5, 0.0), kind="tow_truck"),  # type: ignore[arg-type]
+        UnitSnapshot(id="u1", point=at(3.0, 0.0), kind="tow_truck"),  # type: ignore[arg-type]
+    ]
+    fleet = LiveFleet(units)
+    assert fleet.exact
+    request = RescueRequest(id="r", point=at(0.0, 0.0), fault="no_start")
+    ctx = RuleContext(now)
+    assert fleet.nearest_idle(request, ctx) == 0
+    fleet.update(
+        0, status=UnitStatus.AVAILABLE, point=at(0.5, 0.0), busy_until=now.timestamp() + 600
+    )
+    assert fleet.fails(request, ctx, idle_only=True).tolist() == [True, False]
+    assert fleet.nearest_idle(request, ctx) == 1
+    fleet.update(0, status=UnitStatus.AVAILABLE, point=at(0.5, 0.0))
+    assert fleet.nearest_idle(request, ctx) == 0
 
 
 def _with_rules(hard_rules):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anxin.dispatching import (
     RULES,
@@ -17,6 +20,7 @@ from anxin.dispatching.rules import (
     HARD_RULE_NAMES,
     RuleContext,
     capability_match,
+    context_at,
     daily_check_passed,
     first_failure,
     hv_certified_crew,
@@ -215,3 +219,36 @@ def test_snapshots_refuse_naive_times_and_unknown_values():
         Point(91.0, 120.0)
     with pytest.raises(ValueError):
         RuleContext(dt.datetime(2026, 11, 23, 10, 0))  # noqa: DTZ001
+
+
+_ZONES = [SHANGHAI, zoneinfo.ZoneInfo("Europe/Berlin"), zoneinfo.ZoneInfo("America/New_York")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            # Around the clock changes of 2026 in Berlin and New York, and plain days.
+            st.floats(1_774_000_000.0, 1_800_000_000.0, allow_nan=False),
+            st.integers(0, len(_ZONES) - 1),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_a_context_from_epoch_seconds_is_the_context_of_that_moment(moments):
+    """context_at keeps the last local day it worked out: every answer, asked in any order,
+    in any zone, is the one RuleContext gives for the same moment."""
+    for epoch, zone in moments:
+        tz = _ZONES[zone]
+        for t in (epoch, epoch + 1.0, epoch - 86_400.0):
+            got = context_at(t, tz)
+            expected = RuleContext(dt.datetime.fromtimestamp(t, dt.UTC), tz)
+            assert (got.now, got.tz, got.today) == (expected.now, expected.tz, expected.today)
+
+
+def test_a_context_refuses_a_naive_moment():
+    with pytest.raises(ValueError, match="aware"):
+        context_at(dt.datetime(2026, 12, 1, 9, 0))  # noqa: DTZ001 -- naive on purpose
+    aware = dt.datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
+    assert context_at(aware).today == dt.date(2026, 12, 1)

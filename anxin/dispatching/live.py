@@ -486,8 +486,9 @@ class LiveFleet:
         columns cannot judge them all: :attr:`exact`), equally near ones longest idle first;
         units in ``taken`` skipped. Its row, or -1 if there is none."""
         here = xyz_of(request.point)
-        # The largest dot product of points on the sphere is the shortest chord.
-        closeness = self.xyz_idle.dot(here)
+        # The largest dot product of points on the sphere is the shortest chord (an array
+        # operand: numpy converts a tuple slower than it multiplies).
+        closeness = self.xyz_idle.dot(np.array(here))
         np.putmask(closeness, self.fails(request, ctx, idle_only=True), -np.inf)
         if taken:
             closeness[list(taken)] = -np.inf

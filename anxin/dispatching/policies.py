@@ -137,11 +137,11 @@ class NearestIdle:
         ctx: RuleContext,
         travel: TravelTimeProvider,
     ) -> Assignment:
-        """The same choice on a :class:`~.live.LiveFleet`'s columns: idle units passing the
-        class-judged rules and the shift, nearest first (the largest dot product of points on
-        the sphere is the shortest chord), equally near ones longest idle first. The columns
-        judge the hard rules by the rule functions, one unit per class; where they cannot
-        judge them all (``LiveFleet.exact``), each unit chosen is confirmed on its snapshot."""
+        """The same choice on a :class:`~.live.LiveFleet`'s columns
+        (:meth:`~.live.LiveFleet.nearest_idle`: idle units passing the class-judged rules and
+        the shift, nearest first, equally near ones longest idle first; where the columns
+        cannot judge every hard rule, each unit chosen is confirmed on its snapshot), each
+        request timed from where its unit stands, leaving now."""
         pairs: list[AssignedPair] = []
         unassigned: list[Id] = []
         taken: list[int] = []
