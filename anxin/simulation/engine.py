@@ -92,7 +92,7 @@ class RunResult:
 
 
 class _Unit:
-    __slots__ = ("base", "day", "jobs", "job", "n", "phase", "post", "scene", "spec")
+    __slots__ = ("base", "day_end", "jobs", "job", "n", "phase", "post", "scene", "spec")
 
     def __init__(self, n: int, spec: UnitSpec) -> None:
         self.n, self.spec = n, spec
@@ -101,7 +101,7 @@ class _Unit:
         self.scene = spec.base
         self.phase = _IDLE
         self.job = -1
-        self.day = -1
+        self.day_end = -math.inf  # the end of the day its ``jobs`` count (seconds)
         self.jobs = 0
 
 
@@ -195,9 +195,9 @@ class Simulation:
 
     def _set(self, u: _Unit, now: float, point: Point, status: UnitStatus,
              until: float | None = None, at: Point | None = None) -> None:  # fmt: skip
-        day = int(now // 86400.0)
-        if day != u.day:
-            u.day, u.jobs = day, 0
+        if now >= u.day_end:  # a new local day: no jobs done yet today
+            u.day_end = (now // 86400.0 + 1.0) * 86400.0
+            u.jobs = 0
         self.fleet.update(
             u.n,
             status=status,
@@ -209,7 +209,7 @@ class Simulation:
 
     def _first_snapshot(self, u: _Unit) -> UnitSnapshot:
         spec = u.spec
-        u.day, u.jobs = 0, 0
+        u.day_end, u.jobs = 86400.0, 0
         return UnitSnapshot(
             id=spec.id,
             point=spec.base,
@@ -279,8 +279,8 @@ class Simulation:
         request = self._requests()
         ready = d.t + self.scenario.dispatch_delay_minutes * 60.0
         ready_list = ready.tolist()
-        heap, waiting = self.heap, self.waiting
-        pop, unit_event, decide = heapq.heappop, self._unit_event, self._decide
+        heap, waiting, units = self.heap, self.waiting, self.units
+        pop, finish, home, decide = heapq.heappop, self._finish, self._home, self._decide
         limit = self.horizon + DRAIN_SECONDS
         progress = self.progress
         next_i, events = 0, 0
@@ -291,7 +291,12 @@ class Simulation:
                 if now > limit:
                     break
                 events += 1
-                unit_event(now, kind, who)
+                if kind == _DONE:
+                    finish(units[who], now)
+                elif kind == _HOME:
+                    home(units[who], now)
+                else:  # a shift starts
+                    decide(now)
             elif next_i < n:
                 events += 1
                 waiting[next_i] = request(next_i)
@@ -319,18 +324,12 @@ class Simulation:
             for offset in sorted(starts):
                 self._push(day * 86400.0 + offset, _SHIFT, -1)
 
-    def _unit_event(self, now: float, kind: int, who: int) -> None:
-        if kind == _SHIFT:
-            self._decide(now)
-            return
-        u = self.units[who]
-        if kind == _DONE:
-            self._finish(u, now)
-        else:  # back at base, or at the post it was moved to
-            u.phase = _IDLE
-            self.n_idle += 1
-            self._set(u, now, u.post, UnitStatus.AVAILABLE)
-            self._decide(now)
+    def _home(self, u: _Unit, now: float) -> None:
+        """Back at base, or at the post it was moved to."""
+        u.phase = _IDLE
+        self.n_idle += 1
+        self._set(u, now, u.post, UnitStatus.AVAILABLE)
+        self._decide(now)
 
     def _finish(self, u: _Unit, now: float) -> None:
         self.done[u.job] = now
@@ -349,9 +348,11 @@ class Simulation:
         if self.stay:
             u.post = scene
             return
-        u.post = u.base
-        seconds = self.travel.seconds(scene, u.base, self.epoch0 + now)
-        self._drive_to(u, now, scene, u.base, seconds)
+        u.post = base = u.base
+        seconds = self.travel.seconds_between(
+            scene.lat, scene.lon, base.lat, base.lon, self.epoch0 + now
+        )
+        self._drive_to(u, now, scene, base, seconds)
 
     def _drive_to(self, u: _Unit, now: float, here: Point, to: Point, seconds: float) -> None:
         u.phase = _RETURNING
