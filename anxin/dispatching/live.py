@@ -468,14 +468,14 @@ class LiveFleet:
                 at_idle = self._idle_fails[key] = self._fails_when_idle(request, ctx, key)
             result = at_idle | self.not_idle
             if not self.all_round_clock:
-                result |= ~self.on_shift(ctx)
+                result |= ~self.on_shift(ctx, idle_only=True)
             return result
         fixed = self._fixed_fails(request, ctx, key)
         result = fixed | self.not_idle if idle_only else fixed.copy()
         for state_rule in self._state_rules:
             result |= state_rule.fails(request, ctx, key)
         if not self.all_round_clock:
-            result |= ~self.on_shift(ctx)
+            result |= ~self.on_shift(ctx, idle_only=idle_only)
         return result
 
     def nearest_idle(
@@ -537,9 +537,10 @@ class LiveFleet:
             result |= state_rule.fails_at(request, ctx, key, self.templates, UnitStatus.AVAILABLE)
         return result
 
-    def on_shift(self, ctx: RuleContext) -> BoolArray:
+    def on_shift(self, ctx: RuleContext, *, idle_only: bool = False) -> BoolArray:
         """Vectorised :func:`~.rules.on_shift`: whether each crew is on shift when its unit
-        would set off (now, or when the current job ends)."""
+        would set off (now, or when the current job ends). With ``idle_only``, every unit is
+        judged as setting off now: right for the idle units, the only ones the caller reads."""
         n = len(self.ids)
         if self.all_round_clock:
             return np.ones(n, dtype=np.bool_)
@@ -547,7 +548,8 @@ class LiveFleet:
         todo = np.flatnonzero(~ok)
         at = np.full(todo.size, local_time_us(ctx.now, ctx.tz), dtype=np.int64)
         now_us = epoch_us(ctx.now)
-        for c in np.flatnonzero(self.chained[todo]).tolist():
+        chained = [] if idle_only else np.flatnonzero(self.chained[todo]).tolist()
+        for c in chained:
             until = self.busy_until[int(todo[c])]
             assert until is not None  # chained: busy or returning with an expected finish
             finish = dt.datetime.fromtimestamp(until, dt.UTC)
