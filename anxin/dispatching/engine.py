@@ -52,15 +52,6 @@ SPECULATE = 4
 SCALAR_TIMING_UP_TO = 32
 
 
-def as_aware(now: dt.datetime | float) -> dt.datetime:
-    """The caller's clock as an aware datetime: an aware datetime, or epoch seconds (UTC)."""
-    if isinstance(now, dt.datetime):
-        if now.utcoffset() is None:
-            raise ValueError("now must be an aware datetime (or epoch seconds)")
-        return now
-    return dt.datetime.fromtimestamp(float(now), dt.UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A unit that passed every hard rule for a request, with its ETA and cost."""

@@ -92,11 +92,6 @@ def _nearest_of(
     return chosen
 
 
-def _odd_idle(status: UnitStatus, busy_until: float | None) -> int:
-    """1 for an idle unit that carries an expected finish, else 0."""
-    return 1 if status is UnitStatus.AVAILABLE and busy_until is not None else 0
-
-
 def _with(template: UnitSnapshot, changes: Mapping[str, object]) -> UnitSnapshot:
     """``template`` with some fields replaced, without running its validation again: the
     values come from :meth:`LiveFleet.update`, whose arguments are of the validated types."""
@@ -162,8 +157,7 @@ class _StateRule:
 
     def place(self, i: int, template: UnitSnapshot, status: UnitStatus, known: bool) -> None:
         """Put unit ``i`` in the class of its new state."""
-        c = self._memo[i].get((status, known))
-        self._unit_class[i] = self._new_class(i, template, status, known) if c is None else c
+        self._unit_class[i] = self.class_of(i, template, status, known)
 
     def class_of(self, i: int, template: UnitSnapshot, status: UnitStatus, known: bool) -> int:
         """Unit ``i``'s class in a state (without putting it there)."""
@@ -274,7 +268,9 @@ class LiveFleet:
         self._clock = 0
         #: Idle units that carry an expected finish (not the usual idle state; see fails).
         self._idle_known = sum(
-            1 for s, b in zip(self.status, self.busy_until, strict=True) if _odd_idle(s, b)
+            1
+            for s, b in zip(self.status, self.busy_until, strict=True)
+            if s is UnitStatus.AVAILABLE and b is not None
         )
         self._idle_fails: dict[Hashable, BoolArray] = {}
         shifts = [(u.shift_start, u.shift_end) for u in units]
@@ -411,12 +407,6 @@ class LiveFleet:
         if origin is not self._origin[i]:  # back at base from a trip there: same row
             self._origin[i] = origin
             self._xyz[i] = self._rows[i] = xyz_of(origin)
-
-    @property
-    def xyz_rows(self) -> list[tuple[float, float, float]]:
-        """The rows of :attr:`xyz_idle` as tuples of floats (for measuring a few exactly)."""
-        self.xyz_idle  # noqa: B018 -- brings the rows up to date
-        return self._rows
 
     # -- snapshots
 

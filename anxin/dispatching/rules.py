@@ -61,9 +61,7 @@ def context_at(now: dt.datetime | float, tz: dt.tzinfo = SHANGHAI) -> RuleContex
     ``RuleContext(now, tz)``, the local day of epoch seconds kept from the last call when it is
     the same day (a simulated month asks ~10⁵ times, a few thousand times a day)."""
     if isinstance(now, dt.datetime):
-        if now.utcoffset() is None:
-            raise ValueError("now must be an aware datetime (or epoch seconds)")
-        return RuleContext(now, tz)
+        return RuleContext(now, tz)  # which refuses a naive one
     global _LAST_DAY
     epoch = float(now)
     moment = dt.datetime.fromtimestamp(epoch, dt.UTC)

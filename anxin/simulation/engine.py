@@ -222,9 +222,6 @@ class Simulation:
             jobs_today=0,
         )
 
-    def _aware(self, t: float) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.epoch0 + t, SHANGHAI)
-
     def _requests(self) -> Callable[[int], RescueRequest]:
         """A builder of request ``i`` from the demand arrays (read once as plain lists)."""
         d = self.demand
