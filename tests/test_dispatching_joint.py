@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
@@ -206,6 +206,17 @@ def test_joint_assignment_is_optimal_on_small_instances(unit_rows, request_rows)
 
 @settings(max_examples=60, deadline=None)
 @given(units_strategy, requests_strategy)
+# Two units at one spot, one with a job more today: 0.46 s of workload tie-break apart, which
+# the solver once lost by rounding costs to whole seconds.
+@example(
+    unit_rows=[
+        (0.0, 0.0, "tow_truck", "available", 0, 1),
+        (0.0, 0.0, "tow_truck", "available", 0, 1),
+        (0.125, 0.0, "tow_truck", "available", 0, 0),
+        (0.0, 0.0, "tow_truck", "available", 0, 0),
+    ],
+    request_rows=[(0.0, 4.0, frozenset(), 0)],
+)
 def test_joint_is_never_worse_than_greedy(unit_rows, request_rows):
     requests, units = build(unit_rows, request_rows)
     matrix = cost_matrix(requests, units)

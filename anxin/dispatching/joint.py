@@ -72,8 +72,10 @@ IMPROVE_ROUNDS = 12
 IMPROVE_MIN = 1e-3
 #: Widening rounds at most for requests left waiting.
 MAX_ROUNDS = 12
-#: The matching solver's cost resolution (seconds of weighted ETA).
+#: The matching solver's cost resolution (seconds of weighted ETA) for large batches, and the
+#: largest batch solved on exact costs (where the result is the exact optimum of the graph).
 COST_RESOLUTION_S = 1.0
+EXACT_MAX_REQUESTS = 256
 
 
 def assign_jointly(
@@ -119,6 +121,7 @@ def assign_jointly(
             np.concatenate((held, rows, near_rows)),
             np.concatenate((unit_of[held], units, near_units)),
         )
+    best = (unit_of.copy(), eta_of.copy(), (int(np.sum(unit_of < 0)), total))
     for _ in range(IMPROVE_ROUNDS):
         rows, units = batch.swap_links(unit_of)
         if rows.size == 0:
@@ -135,8 +138,14 @@ def assign_jointly(
         unit_of[moving], eta_of[moving] = part_unit[moving], part_eta[moving]
         gain = before - after
         total -= gain
+        score = (int(np.sum(unit_of < 0)), total)
+        if score < best[2]:
+            best = (unit_of.copy(), eta_of.copy(), score)
         if still_served and gain <= IMPROVE_MIN * abs(total):
             break
+    # Solved on rounded costs (large batches), a round can lose a little: keep the best seen
+    # (fewest waiting, then least total).
+    unit_of, eta_of = best[0], best[1]
     served = np.flatnonzero(unit_of >= 0)
     _confirm(batch, served, unit_of[served])
     ids = index.table.ids
@@ -179,6 +188,7 @@ class _Batch:
         self._request_tree: cKDTree | None = None
         # Fixed seed: the same batch always gets the same links, so the same answer.
         self.rng = np.random.default_rng(0)
+        self.resolution = COST_RESOLUTION_S if len(requests) > EXACT_MAX_REQUESTS else 0.0
 
     def nearest_links(self, rows: IntArray, k: int) -> tuple[IntArray, IntArray]:
         """Each request's ``k`` nearest units among those its need class may use."""
@@ -324,7 +334,9 @@ class _Batch:
         if rows.size == 0:
             return unit_of, eta_of, 0.0
         etas, costs = self.price(rows, units)
-        matched_rows, matched_units, chosen = _match(rows, units, costs, self.weights)
+        matched_rows, matched_units, chosen = _match(
+            rows, units, costs, self.weights, self.resolution
+        )
         unit_of[matched_rows] = matched_units
         eta_of[matched_rows] = etas[chosen]
         return unit_of, eta_of, float(costs[chosen].sum())
@@ -379,14 +391,16 @@ class _Batch:
 
 
 def _match(
-    rows: IntArray, units: IntArray, costs: FloatArray, weights: FloatArray
+    rows: IntArray, units: IntArray, costs: FloatArray, weights: FloatArray, resolution: float
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Minimum-weight matching of the links, each request also offered its own wait option:
     the matched (request, unit) pairs and the position of each among the links.
 
-    The solver sees the costs rounded to ``COST_RESOLUTION_S`` (whole seconds; the travel
-    model's own error is minutes): in a hotspot many links cost nearly the same, and LAPJVsp
-    needs fewer augmentations on the rounded values. The totals and ETAs returned are exact.
+    With a ``resolution`` (batches of more than ``EXACT_MAX_REQUESTS``), the solver sees the
+    costs rounded to it (whole seconds; the travel model's own error is minutes): in a hotspot
+    many links cost nearly the same, and LAPJVsp needs fewer augmentations on the rounded
+    values. Smaller batches are solved on exact costs, so a link a fraction of a second
+    cheaper is never lost to a tie. The totals and ETAs returned are exact.
     The wait options stay even where every request could be served: without them the graph
     can be square, where scipy's LAPJVsp was seen not to terminate on these graphs.
     """
@@ -396,7 +410,7 @@ def _match(
     # Leaving a request waiting must cost more than any rearrangement of real links could save.
     big = (float(costs.max()) + 1.0) * (m + 1)
     dummy_cols = touched.size + np.arange(m)
-    solver_costs = np.round(costs / COST_RESOLUTION_S) * COST_RESOLUTION_S
+    solver_costs = np.round(costs / resolution) * resolution if resolution > 0 else costs
     data = np.concatenate((solver_costs + 1.0, weights[requests] * big))  # +1: 0 is "no edge"
     graph = csr_array(
         (data, (np.concatenate((row_of, np.arange(m))), np.concatenate((col_of, dummy_cols)))),
