@@ -21,7 +21,6 @@ random fleets changed unit by unit.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import fields
 from functools import lru_cache
@@ -32,9 +31,10 @@ from numpy.typing import NDArray
 from .domain import Point, RescueRequest, UnitSnapshot, UnitStatus
 from .feasibility import need_key
 from .index import FleetIndex
+from .kernels import nearest_row, on_shift_into, sphere_xyz
 from .prefilter import epoch_us, local_time_us, time_of_day_us
 from .rules import HARD_RULES, RuleContext, RuleSpec, first_failure
-from .travel import EARTH_RADIUS_M, FloatArray
+from .travel import FloatArray
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.intp]
@@ -53,43 +53,16 @@ def xyz_of(point: Point) -> tuple[float, float, float]:
 
 @lru_cache(maxsize=16_384)
 def xyz_at(lat: float, lon: float) -> tuple[float, float, float]:
-    """:func:`xyz_of` by coordinates, kept: a unit's row is redone each time it sets off or
-    comes back, mostly from a few bases and from the scene a policy has just measured."""
-    phi, lmb = math.radians(lat), math.radians(lon)
-    cos_phi = math.cos(phi)
-    return (
-        cos_phi * math.cos(lmb) * EARTH_RADIUS_M,
-        cos_phi * math.sin(lmb) * EARTH_RADIUS_M,
-        math.sin(phi) * EARTH_RADIUS_M,
-    )
+    """:func:`xyz_of` by coordinates (:func:`~.kernels.sphere_xyz`), kept: a unit's row is
+    redone each time it sets off or comes back, mostly from a few bases and from the scene a
+    policy has just measured."""
+    result: tuple[float, float, float] = sphere_xyz(lat, lon)
+    return result
 
 
 #: Dot products of points on the sphere (m²) within this of the largest are measured again by
 #: the chord: far above the dot product's rounding, far below any real difference in distance.
-_DOT_SLACK = 1.0
-
-
-def _nearest_of(
-    units: list[int],
-    rows: Sequence[tuple[float, float, float]],
-    here: tuple[float, float, float],
-    since: Sequence[int],
-) -> int:
-    """Of a few units (``rows`` and ``since`` are the whole fleet's: points on the sphere,
-    order of becoming idle), the nearest to ``here`` by the chord, and of equally near ones
-    the one idle longest (least ``since``)."""
-    few = [rows[unit] for unit in units]
-    if few.count(few[0]) == len(few):  # standing together (at a base)
-        return min(units, key=since.__getitem__)
-    x, y, z = here
-    best, chosen = (math.inf, 0), units[0]
-    for unit in units:
-        ux, uy, uz = rows[unit]
-        dx, dy, dz = ux - x, uy - y, uz - z
-        key = (dx * dx + dy * dy + dz * dz, since[unit])
-        if key < best:
-            best, chosen = key, unit
-    return chosen
+DOT_SLACK = 1.0
 
 
 def _with(template: UnitSnapshot, changes: Mapping[str, object]) -> UnitSnapshot:
@@ -258,13 +231,14 @@ class LiveFleet:
             dtype=np.bool_,
         ).reshape(n)
         self._chained: list[bool] = self.chained.tolist()
-        self._rows: list[tuple[float, float, float]] = [xyz_of(u.origin) for u in units]
-        self._xyz: FloatArray = np.array(self._rows, dtype=np.float64).reshape(n, 3)
+        self._xyz: FloatArray = np.array(
+            [xyz_of(u.origin) for u in units], dtype=np.float64
+        ).reshape(n, 3)
         self._moved: set[int] = set()  # rows of ``xyz`` to recompute before the next read
         self._came_idle: list[int] = []  # units made idle since :attr:`xyz_idle` was read
         self._origin: list[Point] = [u.origin for u in units]  # the point each row is for
         #: The order in which idle units became idle (ties go to the longest idle).
-        self.since: list[int] = [0] * n
+        self.since: Int64Array = np.zeros(n, dtype=np.int64)
         self._clock = 0
         #: Idle units that carry an expected finish (not the usual idle state; see fails).
         self._idle_known = sum(
@@ -406,7 +380,7 @@ class LiveFleet:
         origin = busy_point if chained and busy_point is not None else self.point[i]
         if origin is not self._origin[i]:  # back at base from a trip there: same row
             self._origin[i] = origin
-            self._xyz[i] = self._rows[i] = xyz_of(origin)
+            self._xyz[i] = xyz_of(origin)
 
     # -- snapshots
 
@@ -452,11 +426,8 @@ class LiveFleet:
         key = (need_key(request), ctx.today) if self._shareable else None
         if idle_only and key is not None and not self._idle_known:
             # Every idle unit is in its usual idle state: the verdicts on the idle units are
-            # fixed per need class, kept; the units not idle fail.
-            at_idle = self._idle_fails.get(key)
-            if at_idle is None:
-                at_idle = self._idle_fails[key] = self._fails_when_idle(request, ctx, key)
-            result = at_idle | self.not_idle
+            # fixed per need class and day, kept; the units not idle fail.
+            result = self._day_fails(request, ctx, key) | self.not_idle
             if not self.all_round_clock:
                 result |= ~self.on_shift(ctx, idle_only=True)
             return result
@@ -475,27 +446,38 @@ class LiveFleet:
         (as :meth:`fails` judges them, and the rule functions on its snapshot where the
         columns cannot judge them all: :attr:`exact`), equally near ones longest idle first;
         units in ``taken`` skipped. Its row, or -1 if there is none."""
-        here = xyz_of(request.point)
-        # The largest dot product of points on the sphere is the shortest chord (an array
-        # operand: numpy converts a tuple slower than it multiplies).
-        closeness = self.xyz_idle.dot(np.array(here))
-        np.putmask(closeness, self.fails(request, ctx, idle_only=True), -np.inf)
+        hx, hy, hz = xyz_of(request.point)
+        blocked = self.fails(request, ctx, idle_only=True)
         if taken:
-            closeness[list(taken)] = -np.inf
+            blocked[list(taken)] = True
+        xyz, since = self.xyz_idle, self.since
         while True:
-            j = int(closeness.argmax())
-            best = closeness[j]
-            if best == -np.inf:
-                return -1
-            few = (closeness >= best - _DOT_SLACK).nonzero()[0]
-            if few.size > 1:
-                # Nearly as close by the dot product (whose rounding is ~0.02 m² on the
-                # Earth's sphere): measure those few exactly, by the chord; equally near ones
-                # go longest idle first.
-                j = _nearest_of(few.tolist(), self._rows, here, self.since)
-            if self._exact or first_failure(request, self.snapshot(j), ctx) is None:
+            # The compiled choice the simulator's loop makes too (:func:`~.kernels.nearest_row`).
+            j = int(nearest_row(xyz, blocked, hx, hy, hz, since, DOT_SLACK))
+            if j < 0 or self._exact or first_failure(request, self.snapshot(j), ctx) is None:
                 return j
-            closeness[j] = -np.inf  # the rule functions disagree with the columns: next
+            blocked[j] = True  # the rule functions disagree with the columns: next
+
+    @property
+    def day_verdicts(self) -> bool:
+        """Whether :meth:`idle_day_fails` holds for the idle units (every pair rule shares its
+        verdicts per need class, no idle unit carries an expected finish) and judges every
+        hard rule but the shift (:attr:`exact`): then a unit is usable for a request exactly
+        when it is idle, on shift and not in ``idle_day_fails``."""
+        return self._exact and self._shareable and not self._idle_known
+
+    def idle_day_fails(self, request: RescueRequest, ctx: RuleContext) -> BoolArray:
+        """Whether each unit, were it idle, would fail a hard rule other than the shift for
+        ``request`` on ``ctx``'s day (kept per need class and day; not to be changed)."""
+        if not self._shareable:
+            raise ValueError("a pair rule without a request key: no verdicts per need class")
+        return self._day_fails(request, ctx, (need_key(request), ctx.today))
+
+    def _day_fails(self, request: RescueRequest, ctx: RuleContext, key: Hashable) -> BoolArray:
+        at_idle = self._idle_fails.get(key)
+        if at_idle is None:
+            at_idle = self._idle_fails[key] = self._fails_when_idle(request, ctx, key)
+        return at_idle
 
     def _fixed_fails(
         self, request: RescueRequest, ctx: RuleContext, key: Hashable | None
@@ -545,6 +527,9 @@ class LiveFleet:
             finish = dt.datetime.fromtimestamp(until, dt.UTC)
             if epoch_us(finish) > now_us:
                 at[c] = local_time_us(finish, ctx.tz)
-        start, end = self.shift_start_us[todo], self.shift_end_us[todo]
-        ok[todo] = np.where(start < end, (start <= at) & (at < end), (at >= start) | (at < end))
+        part = np.empty(todo.size, dtype=np.bool_)
+        on_shift_into(
+            part, ok[todo], self.shift_start_us[todo], self.shift_end_us[todo], at
+        )  # the compiled rule the simulator's loop applies too
+        ok[todo] = part
         return ok

@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
+from . import kernels
 from .domain import Area, Point
 
-EARTH_RADIUS_M = 6_371_008.8
+EARTH_RADIUS_M = kernels.EARTH_RADIUS_M
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 FloatArray = NDArray[np.float64]
@@ -85,10 +86,6 @@ def great_circle_m(
     return result
 
 
-_RADIANS = math.pi / 180.0
-_HALF_RADIANS = math.pi / 360.0
-
-
 class HaversineModel:
     """The default travel-time model: road distance ≈ great-circle × ``road_factor``.
 
@@ -115,7 +112,6 @@ class HaversineModel:
         self.remote_speed_ms = remote_speed_kmh / 3.6
         self.area_of = area_of
         self.tz = tz
-        self._urban_speed: list[float] = self.urban_speed_ms.tolist()
         # A fixed-offset zone (the simulator's): no datetime needed to find the local hour.
         fixed = tz.utcoffset(None) if isinstance(tz, dt.timezone) else None
         self._fixed_offset_s = None if fixed is None else fixed.total_seconds()
@@ -176,17 +172,15 @@ class HaversineModel:
         *,
         remote: bool = False,
     ) -> float:
-        """:meth:`seconds` from bare coordinates (degrees)."""
-        p1, p2 = origin_lat * _RADIANS, dest_lat * _RADIANS
-        half_dlmb = (dest_lon - origin_lon) * _HALF_RADIANS
-        h = math.sin((p2 - p1) / 2.0) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(half_dlmb) ** 2
-        metres = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(max(h, 0.0), 1.0)))
-        if remote:
-            return metres * self.road_factor / self.remote_speed_ms
+        """:meth:`seconds` from bare coordinates (degrees): the compiled
+        :func:`~.kernels.drive_seconds`, which the simulator's loop calls too."""
         fixed = self._fixed_offset_s
         offset = fixed if fixed is not None else self._offset_s(depart_epoch)
-        hour = int((depart_epoch + offset) // 3600) % 24
-        return metres * self.road_factor / self._urban_speed[hour]
+        seconds: float = kernels.drive_seconds(
+            origin_lat, origin_lon, dest_lat, dest_lon, depart_epoch, offset,
+            self.road_factor, self.urban_speed_ms, self.remote_speed_ms, remote,
+        )  # fmt: skip
+        return seconds
 
     def _offset_s(self, epoch: float) -> float:
         if self._fixed_offset_s is not None:

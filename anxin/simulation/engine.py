@@ -35,14 +35,18 @@ from anxin.dispatching import (
     CrewMember,
     HaversineModel,
     LiveFleet,
+    NearestIdle,
     Point,
     RescueRequest,
     Skill,
     UnitSnapshot,
     UnitStatus,
 )
+from anxin.dispatching.feasibility import need_key
 from anxin.dispatching.relocation import ExpectedCoverage
+from anxin.dispatching.rules import context_at
 
+from . import fastloop
 from .demand import Demand, FloatArray, IntArray, draw_demand
 from .policies import SimPolicy, relocator_for
 from .scenario import KNOWN_NEEDS, Scenario, UnitSpec
@@ -173,8 +177,11 @@ class Simulation:
         replication: int = 0,
         demand: Demand | None = None,
         progress: Callable[[int], None] | None = None,
+        compiled: bool = True,
     ) -> None:
         self.scenario, self.policy, self.replication = scenario, policy, replication
+        #: Whether a run may take the compiled loop (:mod:`.fastloop`) where it applies.
+        self.compiled = compiled
         self.demand = demand if demand is not None else draw_demand(scenario, replication)
         self.progress = progress
         self.travel = travel_model(scenario)
@@ -222,13 +229,19 @@ class Simulation:
             jobs_today=0,
         )
 
+    def _need_codes(self) -> IntArray:
+        """Each request's needs as bits (bit ``b``: ``KNOWN_NEEDS[b]``)."""
+        d = self.demand
+        code = np.zeros(len(d), dtype=np.intp)
+        for bit, name in enumerate(KNOWN_NEEDS):
+            code |= d.needs[name].astype(np.intp) << bit
+        return code
+
     def _requests(self) -> Callable[[int], RescueRequest]:
         """A builder of request ``i`` from the demand arrays (read once as plain lists)."""
         d = self.demand
         lat, lon, remote = d.lat.tolist(), d.lon.tolist(), d.remote.tolist()
-        code = np.zeros(len(d), dtype=np.intp)
-        for bit, name in enumerate(KNOWN_NEEDS):
-            code |= d.needs[name].astype(np.intp) << bit
+        code = self._need_codes()
         needs_of = {
             c: frozenset(name for bit, name in enumerate(KNOWN_NEEDS) if c >> bit & 1)
             for c in range(1 << len(KNOWN_NEEDS))
@@ -272,13 +285,16 @@ class Simulation:
         self.calls = 0
         self.last_relocation = -np.inf
         self.fleet = LiveFleet([self._first_snapshot(u) for u in self.units])
+        limit = self.horizon + DRAIN_SECONDS
+        loop = self._compiled_loop(limit) if self.compiled else None
+        if loop is not None:
+            return self._run_compiled(loop, limit, wall)
         self._schedule_shifts()
         request = self._requests()
         ready = d.t + self.scenario.dispatch_delay_minutes * 60.0
         ready_list = ready.tolist()
         heap, waiting, units = self.heap, self.waiting, self.units
         pop, finish, home, decide = heapq.heappop, self._finish, self._home, self._decide
-        limit = self.horizon + DRAIN_SECONDS
         progress = self.progress
         next_i, events = 0, 0
         while True:
@@ -307,19 +323,105 @@ class Simulation:
             self.progress(n % 1000)
         return self._result(events, limit, time.perf_counter() - wall)
 
+    def _compiled_loop(self, limit: float) -> fastloop.Loop | None:
+        """The compiled loop for this run, where it makes the same choices as the Python one:
+        the production ``nearest-idle`` (no relocation) on a fleet whose hard rules have one
+        verdict per need class and day, requests whose need class is their needs and area,
+        and one UTC offset for the rules and the travel model over the whole run."""
+        policy = self.dispatcher
+        if type(policy) is not NearestIdle or self.relocator is not None:
+            return None
+        if not self.fleet.day_verdicts or len(self.demand) == 0:
+            return None
+        start = dt.datetime.fromtimestamp(self.epoch0, dt.UTC)
+        end = dt.datetime.fromtimestamp(self.epoch0 + limit, dt.UTC)
+        offsets = {
+            zone.utcoffset(moment)
+            for zone in (policy.tz, self.travel.tz)
+            for moment in (start, end)
+        }
+        if len(offsets) != 1 or None in offsets:
+            return None
+        [offset] = offsets
+        assert offset is not None
+        d = self.demand
+        remote = d.remote.astype(np.intp)
+        codes, first, request_class = np.unique(
+            self._need_codes() * 2 + remote, return_index=True, return_inverse=True
+        )
+        request = self._requests()
+        days = int(limit // 86400.0) + 2
+        fails = np.zeros((codes.size, days, len(self.units)), dtype=np.bool_)
+        for c, i in enumerate(first.tolist()):
+            sample = request(i)
+            # The class must be all the pair rules look at (not where, when or which request).
+            other = RescueRequest(
+                -1, Point(sample.point.lat + 0.5, sample.point.lon + 0.5), sample.fault,
+                sample.needs, sample.priority, sample.area,
+                sample.created_at + dt.timedelta(hours=7) if sample.created_at else None,
+            )  # fmt: skip
+            if need_key(other) != need_key(sample):
+                return None
+            for day in range(days):
+                ctx = context_at(self.epoch0 + day * 86400.0, policy.tz)
+                fails[c, day] = self.fleet.idle_day_fails(sample, ctx)
+        fleet = self.fleet
+        return fastloop.Loop(
+            ready=d.t + self.scenario.dispatch_delay_minutes * 60.0,
+            request_lat=d.lat,
+            request_lon=d.lon,
+            request_class=request_class.reshape(len(d)),
+            request_remote=d.remote,
+            service=d.service_s,
+            fails=fails,
+            base_lat=np.array([u.base.lat for u in self.units], dtype=np.float64),
+            base_lon=np.array([u.base.lon for u in self.units], dtype=np.float64),
+            round_clock=fleet.round_clock,
+            shift_start_us=fleet.shift_start_us,
+            shift_end_us=fleet.shift_end_us,
+            shift_times=np.array(self._shift_times(), dtype=np.float64),
+            epoch0=self.epoch0,
+            offset_s=int(offset.total_seconds()),
+            road_factor=self.travel.road_factor,
+            urban_speed_ms=self.travel.urban_speed_ms,
+            remote_speed_ms=self.travel.remote_speed_ms,
+            stay=self.stay,
+            limit=limit,
+        )
+
+    def _run_compiled(self, loop: fastloop.Loop, limit: float, wall: float) -> RunResult:
+        n = len(self.demand)
+        progress, reported = self.progress, 0
+        while not loop.finished:
+            loop.run(loop.arrivals + 1000 if progress is not None else n + 1)
+            if progress is not None and loop.arrivals > reported:
+                progress(loop.arrivals - reported)
+                reported = loop.arrivals
+        self.dispatched, self.on_scene = loop.dispatched.tolist(), loop.on_scene.tolist()
+        self.done, self.unit_of = loop.done.tolist(), loop.unit_of.tolist()
+        self.calls = loop.calls
+        return self._result(loop.events, limit, time.perf_counter() - wall)
+
     def _push(self, t: float, kind: int, who: int) -> None:
         self.seq += 1
         heapq.heappush(self.heap, (t, self.seq, kind, who))
 
-    def _schedule_shifts(self) -> None:
+    def _shift_times(self) -> list[float]:
+        """When shifts start (seconds from the start), in the order they are scheduled."""
         starts = {
             u.spec.shift_start.hour * 3600.0 + u.spec.shift_start.minute * 60.0
             for u in self.units
             if u.spec.shift_start is not None
         }
-        for day in range(int(np.ceil(self.scenario.days))):
-            for offset in sorted(starts):
-                self._push(day * 86400.0 + offset, _SHIFT, -1)
+        return [
+            day * 86400.0 + offset
+            for day in range(int(np.ceil(self.scenario.days)))
+            for offset in sorted(starts)
+        ]
+
+    def _schedule_shifts(self) -> None:
+        for t in self._shift_times():
+            self._push(t, _SHIFT, -1)
 
     def _home(self, u: _Unit, now: float) -> None:
         """Back at base, or at the post it was moved to."""
