@@ -18,7 +18,7 @@ from anxin.commitments.api import on_event, on_state
 from anxin.demo.context import Demo, persist
 from anxin.rescue.models import JobTransition, RescueJob
 
-from . import classifier, escalation
+from . import classifier, escalation, ratings
 from .choices import ComplaintState, FollowUpState, InviteChannel, LowReason, Platform
 from .models import (
     ClassificationLabel,
@@ -156,7 +156,13 @@ def build_feedback(demo: Demo) -> None:
                 closed_by=service if closed else None,
             )
         )
-    persist(demo, follow_ups)
+    for follow_up in persist(demo, follow_ups):
+        # The call-back clock of each, as the live desk runs it (the call closes it here).
+        at, kind = follow_up.created_at, ratings.FOLLOWUP_CLOCK_KIND
+        on_event(kind, follow_up.pk, "opened", at=at, attrs={"region": follow_up.region_id})
+        if follow_up.closed_at is not None:
+            on_event(kind, follow_up.pk, "contacted", at=follow_up.closed_at)
+            on_event(kind, follow_up.pk, "closed", at=follow_up.closed_at)
     build_complaints(demo, jobs, served, service)
     build_posts(demo)
 

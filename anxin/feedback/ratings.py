@@ -232,18 +232,53 @@ def submit_rating(
             **values,
         )
         if rating.is_low:
-            FollowUp.objects.create(
-                rating=rating,
-                customer_id=rating.customer_id,
-                vehicle_id=rating.vehicle_id,
-                due_at=at + dt.timedelta(hours=conf.followup_hours()),
-                created_at=at,
-                **linked,
-            )
+            open_follow_up(rating, at=at)
     return rating
 
 
 # --- follow-ups ---------------------------------------------------------------------------
+#: The follow-up's clocks (commitments of this job kind, seeded: call back within 24 h).
+FOLLOWUP_CLOCK_KIND = "rating_follow_up"
+
+
+def open_follow_up(rating: Rating, *, at: dt.datetime) -> FollowUp:
+    """Customer service's task to call back the customer of a low rating, with its clock: the
+    follow-up is due when the commitment's clock says (``ANXIN_RATING_FOLLOWUP_HOURS`` when
+    no commitment of the kind is active)."""
+    from anxin.commitments.api import on_event
+
+    follow_up = FollowUp.objects.create(
+        rating=rating,
+        customer_id=rating.customer_id,
+        vehicle_id=rating.vehicle_id,
+        due_at=at + dt.timedelta(hours=conf.followup_hours()),
+        created_at=at,
+        **{
+            f: getattr(rating, f)
+            for f in ("job_kind", "job_id", "job_number", "region_id", "outlet_id")
+        },
+    )
+    started = on_event(
+        FOLLOWUP_CLOCK_KIND, follow_up.pk, "opened", at=at, attrs={"region": rating.region_id}
+    ).started
+    dues = [c.due_at for c in started if c.due_at is not None]
+    if dues and min(dues) != follow_up.due_at:
+        follow_up.due_at = min(dues)
+        follow_up.save(update_fields=["due_at"])  # recorded in the change log by its signal
+    return follow_up
+
+
+def _follow_up_clock_events(before: str, after: str, at: dt.datetime, follow_up: FollowUp) -> None:
+    """The first call stops the call-back clock (a follow-up closed without a recorded call
+    was called when it closed); closing ends every clock of the follow-up."""
+    from anxin.commitments.api import on_event
+
+    if before == FollowUpState.OPEN:
+        on_event(FOLLOWUP_CLOCK_KIND, follow_up.pk, "contacted", at=at)
+    if after == FollowUpState.CLOSED:
+        on_event(FOLLOWUP_CLOCK_KIND, follow_up.pk, "closed", at=at)
+
+
 FOLLOWUP_MOVES = {
     "contact": ({FollowUpState.OPEN, FollowUpState.CONTACTED}, FollowUpState.CONTACTED),
     "close": ({FollowUpState.OPEN, FollowUpState.CONTACTED}, FollowUpState.CLOSED),
@@ -295,6 +330,8 @@ def move_follow_up(
         if not won:
             current = FollowUp.objects.filter(pk=follow_up.pk).values("state", "version").first()
             raise Conflict(_("the follow-up changed meanwhile; reload and try again"), current)
+        previous = follow_up.state
         follow_up.refresh_from_db()
         record([change_for(follow_up, "update", before, snapshot(follow_up))])
+        _follow_up_clock_events(previous, follow_up.state, at, follow_up)
     return follow_up

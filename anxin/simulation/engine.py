@@ -350,7 +350,10 @@ class Simulation:
             self._need_codes() * 2 + remote, return_index=True, return_inverse=True
         )
         request = self._requests()
-        days = int(limit // 86400.0) + 2
+        ready = d.t + self.scenario.dispatch_delay_minutes * 60.0
+        # Every decision falls on a day of the table (events end at the limit; an arrival
+        # is decided when it comes, however late).
+        days = int(max(limit, float(ready.max())) // 86400.0) + 2
         fails = np.zeros((codes.size, days, len(self.units)), dtype=np.bool_)
         for c, i in enumerate(first.tolist()):
             sample = request(i)
@@ -367,7 +370,7 @@ class Simulation:
                 fails[c, day] = self.fleet.idle_day_fails(sample, ctx)
         fleet = self.fleet
         return fastloop.Loop(
-            ready=d.t + self.scenario.dispatch_delay_minutes * 60.0,
+            ready=ready,
             request_lat=d.lat,
             request_lon=d.lon,
             request_class=request_class.reshape(len(d)),

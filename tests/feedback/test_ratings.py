@@ -232,3 +232,73 @@ def test_a_dispatcher_cannot_close_follow_ups(rescue_job, dispatcher):
         ratings.move_follow_up(
             FollowUp.objects.get(rating=rating), "close", actor=dispatcher, note="x"
         )
+
+
+# --- the follow-up's call-back clock ------------------------------------------------------
+def follow_up_clock(follow_up):
+    from anxin.commitments.models import Clock
+
+    return Clock.objects.get(job_kind="rating_follow_up", job_id=str(follow_up.pk))
+
+
+def test_a_low_rating_starts_the_24_hour_call_back_clock(rescue_job):
+    serve(rescue_job)
+    at = timezone.now()
+    follow_up = FollowUp.objects.get(
+        rating=ratings.submit_rating(invitation_of(rescue_job), BAD, at=at)
+    )
+    clock = follow_up_clock(follow_up)
+    assert clock.commitment.code == "rating-follow-up-contact"
+    assert clock.state == "running" and clock.due_at == at + dt.timedelta(hours=24)
+    assert follow_up.due_at == clock.due_at
+
+
+def test_the_follow_up_is_due_when_its_commitment_says(rescue_job, settings):
+    from anxin.commitments.models import Commitment
+
+    settings.ANXIN_RATING_FOLLOWUP_HOURS = 24
+    Commitment.objects.filter(code="rating-follow-up-contact").update(target=4 * 3600)
+    serve(rescue_job)
+    at = timezone.now()
+    follow_up = FollowUp.objects.get(
+        rating=ratings.submit_rating(invitation_of(rescue_job), BAD, at=at)
+    )
+    assert follow_up.due_at == at + dt.timedelta(hours=4) == follow_up_clock(follow_up).due_at
+
+
+def test_the_first_call_stops_the_clock_in_time_and_closing_ends_it(rescue_job, service):
+    serve(rescue_job)
+    at = timezone.now()
+    follow_up = FollowUp.objects.get(
+        rating=ratings.submit_rating(invitation_of(rescue_job), BAD, at=at)
+    )
+    ratings.move_follow_up(
+        follow_up, "contact", actor=service, note="客户说来晚了", at=at + dt.timedelta(hours=3)
+    )
+    clock = follow_up_clock(follow_up)
+    assert clock.state == "stopped" and clock.met is True
+    follow_up.refresh_from_db()
+    ratings.move_follow_up(
+        follow_up, "close", actor=service, note="已致歉", at=at + dt.timedelta(hours=30)
+    )
+    assert follow_up_clock(follow_up).met is True  # the call was in time; closing later is fine
+
+
+def test_a_call_back_too_late_is_a_breach(rescue_job, service):
+    from anxin.commitments.handlers import sweep
+    from anxin.commitments.models import Breach
+
+    serve(rescue_job)
+    at = timezone.now()
+    follow_up = FollowUp.objects.get(
+        rating=ratings.submit_rating(invitation_of(rescue_job), BAD, at=at)
+    )
+    sweep(at + dt.timedelta(hours=25))
+    breach = Breach.objects.get(clock=follow_up_clock(follow_up))
+    assert breach.due_at == at + dt.timedelta(hours=24)
+    # Closed straight away, without a call recorded first: the close is the call, late.
+    ratings.move_follow_up(
+        follow_up, "close", actor=service, note="已致歉", at=at + dt.timedelta(hours=26)
+    )
+    clock = follow_up_clock(follow_up)
+    assert clock.state == "stopped" and clock.met is False
