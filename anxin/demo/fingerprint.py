@@ -57,6 +57,7 @@ JOB_MODELS = {
     "appointment": "workshop.appointment",
     "expert_request": "workshop.expertrequest",
     "complaint": "feedback.complaint",
+    "rating_follow_up": "feedback.followup",
     "callback": "assurance.callback",
     "quality_review": "quality.reviewtask",
 }
